@@ -1,0 +1,71 @@
+"""System checks of the identity provider (ids ``idp.E001``...) and the production start-up guard."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
+
+from .conf import idp_settings, is_loopback_url
+
+
+@checks.register(checks.Tags.security)
+def check_issuer(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """The issuer is a bare origin (the discovery document lives at ``{issuer}/.well-known/...``)."""
+    parts = urlsplit(idp_settings.ISSUER)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path or parts.query:
+        return [
+            checks.Error(
+                "IDP['ISSUER'] must be a bare origin like https://id.example.com, "
+                f"not {idp_settings.ISSUER!r}.",
+                id="idp.E001",
+            )
+        ]
+    if parts.scheme != "https" and not is_loopback_url(idp_settings.ISSUER):
+        return [checks.Error("IDP['ISSUER'] must use https unless it is a loopback address.", id="idp.E002")]
+    return []
+
+
+@checks.register(checks.Tags.security)
+def check_signing_key(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    if not idp_settings.SIGNING_KEY:
+        return [checks.Error("IDP['SIGNING_KEY'] is empty: ID tokens cannot be signed.", id="idp.E003")]
+    return []
+
+
+def demo_credential_errors() -> list[str]:
+    """Demo credentials found in the database while the issuer is not loopback."""
+    if is_loopback_url(idp_settings.ISSUER):
+        return []
+    from .demo import demo_credentials_in_use
+
+    try:
+        return demo_credentials_in_use()
+    except DatabaseError:
+        return []  # not migrated yet: nothing to find
+
+
+@checks.register(checks.Tags.database)
+def check_demo_credentials(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    found = demo_credential_errors()
+    if found:
+        return [
+            checks.Error(
+                f"Development demo credentials are in use on a production issuer: {', '.join(found)}.",
+                hint="Delete them or change their passwords and secrets.",
+                id="idp.E004",
+            )
+        ]
+    return []
+
+
+def refuse_unsafe_start() -> None:
+    """Called by the WSGI/ASGI entry points: a production server does not start with demo credentials."""
+    found = demo_credential_errors()
+    if found:
+        raise ImproperlyConfigured(
+            f"Refusing to start: development demo credentials are in use ({', '.join(found)}) "
+            f"on the non-loopback issuer {idp_settings.ISSUER}."
+        )

@@ -1,0 +1,117 @@
+"""The scope -> claims catalogue (OIDC Core 5.4), used by ID tokens, userinfo, consent and discovery."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+# What a person is told each scope lets a client see, and which claims it releases.
+SCOPES: dict[str, dict[str, Any]] = {
+    "openid": {
+        "description": _("Sign you in with your account identifier"),
+        "claims": ("sub",),
+    },
+    "profile": {
+        "description": _("Your name and basic profile"),
+        "claims": (
+            "name",
+            "family_name",
+            "given_name",
+            "middle_name",
+            "nickname",
+            "preferred_username",
+            "picture",
+            "website",
+            "gender",
+            "birthdate",
+            "zoneinfo",
+            "locale",
+            "updated_at",
+        ),
+    },
+    "email": {
+        "description": _("Your email address"),
+        "claims": ("email", "email_verified"),
+    },
+    "address": {
+        "description": _("Your postal address"),
+        "claims": ("address",),
+    },
+    "phone": {
+        "description": _("Your phone number"),
+        "claims": ("phone_number", "phone_number_verified"),
+    },
+    "offline_access": {
+        "description": _("Keep access while you are away"),
+        "claims": (),
+    },
+}
+
+# Scopes that act on behalf of a person; a client-credentials token never carries them.
+USER_SCOPES = frozenset(SCOPES)
+
+
+def supported_claims() -> list[str]:
+    """Every claim some scope can release, for ``claims_supported``."""
+    seen: dict[str, None] = {}
+    for spec in SCOPES.values():
+        seen.update(dict.fromkeys(spec["claims"]))
+    return list(seen)
+
+
+def claim_names_for(scopes: Iterable[str]) -> list[str]:
+    """The claims the given scopes release, in catalogue order."""
+    granted = set(scopes)
+    return [claim for scope, spec in SCOPES.items() if scope in granted for claim in spec["claims"]]
+
+
+def _address(user) -> dict[str, str] | None:
+    parts = {
+        "street_address": user.street_address,
+        "locality": user.locality,
+        "region": user.region,
+        "postal_code": user.postal_code,
+        "country": user.country,
+    }
+    parts = {key: value for key, value in parts.items() if value}
+    if not parts:
+        return None
+    lines = [user.street_address, " ".join(filter(None, [user.postal_code, user.locality])), user.region]
+    lines.append(user.country)
+    return {"formatted": "\n".join(line for line in lines if line), **parts}
+
+
+def _claim_value(user, claim: str) -> Any:
+    match claim:
+        case "sub":
+            return str(user.sub)
+        case "name":
+            return user.get_full_name() or None
+        case "given_name":
+            return user.first_name or None
+        case "family_name":
+            return user.last_name or None
+        case "preferred_username":
+            return user.get_username()
+        case "updated_at":
+            return int(user.updated_at.timestamp()) if user.updated_at else None
+        case "birthdate":
+            return user.birthdate.isoformat() if user.birthdate else None
+        case "email":
+            return user.email or None
+        case "email_verified":
+            return bool(user.email_verified) if user.email else None
+        case "phone_number_verified":
+            return bool(user.phone_number_verified) if user.phone_number else None
+        case "address":
+            return _address(user)
+        case _:
+            return getattr(user, claim, None) or None
+
+
+def claims_for(user, *, scopes: Iterable[str]) -> dict[str, Any]:
+    """The claims about ``user`` that ``scopes`` release, leaving out those with no value."""
+    values = {claim: _claim_value(user, claim) for claim in claim_names_for(scopes)}
+    return {claim: value for claim, value in values.items() if value is not None}

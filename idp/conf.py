@@ -1,0 +1,108 @@
+"""Settings of the idp app: one ``IDP`` dict with documented defaults, and DOT's settings built from it."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    # The issuer identifier: the site origin, no path, no trailing slash. ``iss`` in every ID token,
+    # the discovery document and every authorization response equals it to the byte.
+    "ISSUER": "http://127.0.0.1:8000",
+    # PEM text of the active RSA private key that signs ID tokens (RS256).
+    "SIGNING_KEY": "",
+    # PEM texts of retired keys: published in JWKS so older tokens still verify, never used to sign.
+    "RETIRED_SIGNING_KEYS": [],
+    # Lifetimes, in seconds.
+    "AUTHORIZATION_CODE_LIFETIME": 60,
+    "ACCESS_TOKEN_LIFETIME": 3600,
+    "ID_TOKEN_LIFETIME": 3600,
+    # A refresh token dies this long after its last access token expired (idle lifetime).
+    "REFRESH_TOKEN_IDLE_LIFETIME": 30 * 24 * 3600,
+    # The development-only demo users and clients (refused on a non-loopback issuer).
+    "DEMO_DATA_FILE": "fixtures/demo.json",
+    # How long relying parties may cache the JWKS and discovery documents.
+    "METADATA_MAX_AGE": 3600,
+}
+
+
+class IdpSettings:
+    """Reads ``settings.IDP`` on every access, so ``override_settings`` just works."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"Unknown IDP setting: {name!r}")
+        return getattr(settings, "IDP", {}).get(name, DEFAULTS[name])
+
+    @property
+    def issuer_origin(self) -> str:
+        parts = urlsplit(self.ISSUER)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+idp_settings = IdpSettings()
+
+
+def is_loopback_url(url: str) -> bool:
+    """True for URLs whose host is a loopback address (127.0.0.0/8, ::1) or ``localhost``."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def oauth2_provider_settings(idp: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """Build DOT's ``OAUTH2_PROVIDER`` dict with OAuth 2.1 / RFC 9700 defaults from an ``IDP`` dict."""
+    conf = {**DEFAULTS, **idp}
+    return {
+        "OAUTH2_VALIDATOR_CLASS": "idp.oauth2_validators.IdpOAuth2Validator",
+        "SCOPES_BACKEND_CLASS": "idp.scopes.IdpScopes",
+        "CLIENT_SECRET_HASHER": "idp_client_secret",
+        "OIDC_ENABLED": True,
+        "OIDC_ISS_ENDPOINT": conf["ISSUER"],
+        "OIDC_RSA_PRIVATE_KEY": conf["SIGNING_KEY"],
+        "OIDC_RSA_PRIVATE_KEYS_INACTIVE": list(conf["RETIRED_SIGNING_KEYS"]),
+        "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+        "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
+        "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+        "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+        "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+        # Logging out ends this browser's session; it does not destroy the user's tokens elsewhere.
+        "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,
+        "OIDC_JWKS_MAX_AGE_SECONDS": conf["METADATA_MAX_AGE"],
+        "AUTHORIZATION_CODE_EXPIRE_SECONDS": conf["AUTHORIZATION_CODE_LIFETIME"],
+        "ACCESS_TOKEN_EXPIRE_SECONDS": conf["ACCESS_TOKEN_LIFETIME"],
+        "ID_TOKEN_EXPIRE_SECONDS": conf["ID_TOKEN_LIFETIME"],
+        "REFRESH_TOKEN_EXPIRE_SECONDS": conf["REFRESH_TOKEN_IDLE_LIFETIME"],
+        "ROTATE_REFRESH_TOKEN": True,
+        "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+        "REFRESH_TOKEN_REUSE_PROTECTION": True,
+        "PKCE_REQUIRED": True,
+        # Consent is asked by our consent view; a client cannot downgrade it with approval_prompt.
+        "REQUEST_APPROVAL_PROMPT": "force",
+        # https only; a client's own registered loopback or private-use redirect URIs are allowed
+        # per client by Application.get_allowed_schemes().
+        "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+        "ALLOWED_SCHEMES": ["https", "http"],
+        "ALLOW_URI_WILDCARDS": False,
+        # Every RFC 9700 gate DOT has, on.
+        "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+        "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+        "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+        "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+        "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+        "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+        "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+        "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+        "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+        "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+        "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token", "client_credentials"],
+        "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+        **overrides,
+    }

@@ -1,0 +1,132 @@
+"""Signing-key lifecycle: generate, load, publish (JWKS) and find by ``kid``."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from jwcrypto import jwk
+
+ALGORITHM = "RS256"
+KEY_SIZE = 2048
+
+
+def generate_private_key_pem(*, size: int = KEY_SIZE) -> str:
+    """A new RSA private key as unencrypted PKCS#8 PEM text."""
+    key = jwk.JWK.generate(kty="RSA", size=size)
+    return key.export_to_pem(private_key=True, password=None).decode()
+
+
+def ensure_key_file(path: Path) -> str:
+    """Return the PEM in ``path``, generating it first (atomically, mode 0600) if it is missing."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(generate_private_key_pem())
+        try:
+            os.link(tmp, path)  # fails if another process won the race: keep theirs
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text()
+
+
+def _normalise_pem(text: str) -> str:
+    # Environment variables often carry PEMs with literal "\n" escapes.
+    return text.replace("\\n", "\n").strip() + "\n"
+
+
+def load_signing_keys(
+    *,
+    pem: str | None,
+    path: str | None,
+    retired_paths: list[str],
+    dev_dir: Path | None,
+) -> tuple[str, list[str]]:
+    """Resolve the active signing key and the retired ones, as PEM texts.
+
+    The active key comes from ``pem`` (the key itself), else ``path`` (a file holding it), else, in
+    development only, ``dev_dir/signing.pem``, generated on first run. Retired keys come from
+    ``retired_paths`` and, in development, ``dev_dir/retired/*.pem``.
+    """
+    if pem:
+        active = _normalise_pem(pem)
+    elif path:
+        try:
+            active = Path(path).read_text()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"IDP_SIGNING_KEY_FILE {path!r} cannot be read: {exc}") from exc
+    elif dev_dir is not None:
+        active = ensure_key_file(dev_dir / "signing.pem")
+    else:
+        raise ImproperlyConfigured(
+            "No signing key: set IDP_SIGNING_KEY (PEM text) or IDP_SIGNING_KEY_FILE (a path). "
+            "Generate one with `python manage.py idp_keys generate --out FILE`."
+        )
+    retired_files = [Path(p) for p in retired_paths if p]
+    if dev_dir is not None and (dev_dir / "retired").is_dir():
+        retired_files += sorted((dev_dir / "retired").glob("*.pem"))
+    retired = [f.read_text() for f in retired_files]
+    for text in [active, *retired]:
+        _load(text)  # fail at start-up, clearly, on a malformed key
+    return active, retired
+
+
+@functools.lru_cache(maxsize=32)
+def _load(pem: str) -> jwk.JWK:
+    try:
+        key = jwk.JWK.from_pem(pem.encode())
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(f"A configured signing key is not a valid unencrypted PEM: {exc}") from exc
+    if key.get("kty") != "RSA":
+        raise ImproperlyConfigured("Signing keys must be RSA keys (RS256).")
+    return key
+
+
+def active_key() -> jwk.JWK:
+    """The private key that signs new ID tokens."""
+    from .conf import idp_settings
+
+    return _load(idp_settings.SIGNING_KEY)
+
+
+def kid_of(key: jwk.JWK) -> str:
+    """The key id: the RFC 7638 thumbprint, as DOT uses it."""
+    return key.thumbprint()
+
+
+@functools.lru_cache(maxsize=8)
+def _jwks(active_pem: str, retired_pems: tuple[str, ...]) -> bytes:
+    keys = []
+    for pem in (active_pem, *retired_pems):
+        key = _load(pem)
+        public = json.loads(key.export_public())
+        keys.append({**public, "kid": kid_of(key), "use": "sig", "alg": ALGORITHM})
+    return json.dumps({"keys": keys}).encode()
+
+
+def jwks_document() -> bytes:
+    """The JSON Web Key Set with every public key, active first; computed once per key set."""
+    from .conf import idp_settings
+
+    return _jwks(idp_settings.SIGNING_KEY, tuple(idp_settings.RETIRED_SIGNING_KEYS))
+
+
+@functools.lru_cache(maxsize=8)
+def _by_kid(active_pem: str, retired_pems: tuple[str, ...]) -> dict[str, jwk.JWK]:
+    return {kid_of(_load(pem)): _load(pem) for pem in (active_pem, *retired_pems)}
+
+
+def verification_key(kid: str | None) -> jwk.JWK | None:
+    """The published key with this ``kid`` (active or retired), or None."""
+    from .conf import idp_settings
+
+    if not kid:
+        return None
+    return _by_kid(idp_settings.SIGNING_KEY, tuple(idp_settings.RETIRED_SIGNING_KEYS)).get(kid)

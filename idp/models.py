@@ -1,0 +1,119 @@
+"""What DOT does not have: the user (stable opaque ``sub``), and DOT's models swapped to carry auth time."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import urlsplit
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from jwcrypto import jwk
+from oauth2_provider.models import (
+    AbstractAccessToken,
+    AbstractApplication,
+    AbstractGrant,
+    AbstractIDToken,
+    AbstractRefreshToken,
+)
+
+from .conf import is_loopback_url
+
+
+class User(AbstractUser):
+    """A person who signs in here. ``sub`` is their stable, opaque identifier towards every client."""
+
+    sub = models.UUIDField(_("subject identifier"), default=uuid.uuid4, unique=True, editable=False)
+    email_verified = models.BooleanField(_("email verified"), default=False)
+    middle_name = models.CharField(_("middle name"), max_length=150, blank=True)
+    nickname = models.CharField(_("nickname"), max_length=150, blank=True)
+    picture = models.URLField(_("picture URL"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    gender = models.CharField(_("gender"), max_length=32, blank=True)
+    birthdate = models.DateField(_("birthdate"), null=True, blank=True)
+    zoneinfo = models.CharField(_("time zone"), max_length=64, blank=True, help_text="e.g. Europe/Paris")
+    locale = models.CharField(_("locale"), max_length=35, blank=True, help_text="e.g. en-US")
+    phone_number = models.CharField(_("phone number"), max_length=32, blank=True, help_text="E.164")
+    phone_number_verified = models.BooleanField(_("phone number verified"), default=False)
+    street_address = models.TextField(_("street address"), blank=True)
+    locality = models.CharField(_("city"), max_length=150, blank=True)
+    region = models.CharField(_("region"), max_length=150, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=32, blank=True)
+    country = models.CharField(_("country"), max_length=150, blank=True)
+    updated_at = models.DateTimeField(_("profile updated"), auto_now=True)
+
+
+class Application(AbstractApplication):
+    """A relying party. Signs ID tokens with the provider's key; never with its own secret."""
+
+    class Kind(models.TextChoices):
+        WEB = "web", _("Web application (confidential)")
+        SPA = "spa", _("Single-page app (public)")
+        NATIVE = "native", _("Native or CLI app (public)")
+        SERVICE = "service", _("Service (client credentials)")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.WEB)
+    # Overrides DOT's default of "" (no OIDC), which makes an `openid` request a 500.
+    algorithm = models.CharField(
+        _("ID token algorithm"),
+        max_length=5,
+        choices=[(AbstractApplication.RS256_ALGORITHM, _("RSA with SHA-2 256"))],
+        default=AbstractApplication.RS256_ALGORITHM,
+    )
+    is_resource_server = models.BooleanField(
+        _("resource server"),
+        default=False,
+        help_text=_("May introspect tokens issued to any client, not only its own."),
+    )
+
+    class Meta(AbstractApplication.Meta):
+        swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
+
+    @property
+    def jwk_key(self) -> jwk.JWK:
+        from .keys import active_key
+
+        return active_key()
+
+    def get_allowed_schemes(self) -> list[str]:
+        """https, plus the schemes of this client's own loopback or private-use redirect URIs."""
+        schemes = {"https"}
+        for uri in (self.redirect_uris + " " + self.post_logout_redirect_uris).split():
+            scheme = urlsplit(uri).scheme
+            if scheme == "http" and is_loopback_url(uri):
+                schemes.add("http")
+            elif scheme and scheme not in {"http", "https"} and "." in scheme:
+                schemes.add(scheme)  # RFC 8252 private-use scheme, e.g. com.example.app
+        return sorted(schemes)
+
+
+class Grant(AbstractGrant):
+    """An authorization code, remembering when the browser session that approved it authenticated."""
+
+    auth_time = models.DateTimeField(_("authenticated at"), null=True, blank=True)
+
+    class Meta(AbstractGrant.Meta):
+        swappable = "OAUTH2_PROVIDER_GRANT_MODEL"
+
+
+class AccessToken(AbstractAccessToken):
+    """DOT's access token (stored only as a checksum)."""
+
+    class Meta(AbstractAccessToken.Meta):
+        swappable = "OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL"
+
+
+class RefreshToken(AbstractRefreshToken):
+    """DOT's refresh token, carrying the original authentication time through rotations."""
+
+    auth_time = models.DateTimeField(_("authenticated at"), null=True, blank=True)
+
+    class Meta(AbstractRefreshToken.Meta):
+        swappable = "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL"
+
+
+class IDToken(AbstractIDToken):
+    """DOT's record of an issued ID token (by ``jti``)."""
+
+    class Meta(AbstractIDToken.Meta):
+        swappable = "OAUTH2_PROVIDER_ID_TOKEN_MODEL"

@@ -1,0 +1,186 @@
+"""The OAuth2Validator subclass: the single place where DOT/oauthlib protocol behaviour is extended."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from django.utils import timezone
+from jwcrypto import jws
+from oauth2_provider.models import get_grant_model, get_refresh_token_model
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
+from oauthlib.oauth2.rfc6749 import errors
+
+from .claims import claims_for
+from .conf import idp_settings
+from .keys import verification_key
+
+Grant = get_grant_model()
+RefreshToken = get_refresh_token_model()
+
+
+def _epoch_to_datetime(value: int | float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, tz=UTC) if value is not None else None
+
+
+class IdpOAuth2Validator(OAuth2Validator):
+    """Claims from the catalogue, real ``auth_time``, S256-only PKCE, one Grant lookup per exchange."""
+
+    # Claims are released by idp.claims, not by DOT's scope filter.
+    oidc_claim_scope = None
+
+    # --- issuer and keys -------------------------------------------------------------------------
+
+    def get_oidc_issuer_endpoint(self, request) -> str:
+        return idp_settings.ISSUER
+
+    def _get_key_for_token(self, token):
+        """Any published key (active or retired), chosen by the token's ``kid``."""
+        unverified = jws.JWS()
+        unverified.deserialize(token)
+        return verification_key(unverified.jose_header.get("kid"))
+
+    def validate_jwt_bearer_token(self, token, scopes, request) -> bool:
+        """An ID token is never an access token: refuse JWT-shaped bearer tokens outright."""
+        return False
+
+    # --- authorization codes ---------------------------------------------------------------------
+
+    def is_pkce_required(self, client_id, request) -> bool:
+        return True
+
+    def _create_authorization_code(self, request, code, expires=None):
+        """Store the code with its S256 challenge and the time the approving session authenticated."""
+        if request.code_challenge_method != "S256":
+            raise errors.InvalidRequestError(
+                description="PKCE with code_challenge_method=S256 is required.", request=request
+            )
+        if expires is None:
+            expires = timezone.now() + timedelta(seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS)
+        return Grant.objects.create(
+            application=request.client,
+            user=request.user,
+            code=code["code"],
+            expires=expires,
+            redirect_uri=request.redirect_uri,
+            scope=" ".join(request.scopes),
+            code_challenge=request.code_challenge,
+            code_challenge_method="S256",
+            nonce=request.nonce or "",
+            claims=json.dumps(request.claims or {}),
+            resource=getattr(request, "resource", None) or [],
+            auth_time=_epoch_to_datetime(getattr(request, "auth_time", None)),
+        )
+
+    def _grant(self, code: str, request):
+        """The Grant for ``code``, loaded once per token request and kept on the oauthlib request."""
+        cached = request.__dict__.get("_idp_grant")
+        if cached is None or cached.code != code:
+            cached = Grant.objects.select_related("user").filter(code=code).first()
+            request._idp_grant = cached
+        return cached
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
+        """Accept a live code of this client, consuming it at once so it can never be used twice."""
+        grant = self._grant(code, request)
+        if grant is None or grant.application_id != client.pk:
+            return False
+        consumed, _ = Grant.objects.filter(pk=grant.pk).delete()
+        if not consumed or grant.is_expired():
+            return False
+        request.scopes = grant.scope.split()
+        request.user = grant.user
+        request.auth_time = grant.auth_time
+        if grant.nonce:
+            request.nonce = grant.nonce
+        if grant.claims:
+            request.claims = json.loads(grant.claims)
+        return True
+
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs) -> None:
+        """Nothing left to do: ``validate_code`` consumed the code before any token was minted."""
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *args, **kwargs) -> bool:
+        grant = self._grant(code, request)
+        if grant is None or not grant.redirect_uri_allowed(redirect_uri):
+            # RFC 6749 §5.2 names this invalid_grant (oauthlib would answer invalid_request).
+            raise errors.InvalidGrantError(
+                description="redirect_uri does not match the one in the authorization request.",
+                request=request,
+            )
+        return True
+
+    def get_code_challenge(self, code, request):
+        grant = self._grant(code, request)
+        return (grant.code_challenge or None) if grant else None
+
+    def get_code_challenge_method(self, code, request):
+        grant = self._grant(code, request)
+        return (grant.code_challenge_method or None) if grant else None
+
+    def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
+        grant = self._grant(code, request)
+        return grant.scope.split() if grant else []
+
+    def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
+        grant = self._grant(code, request)
+        return (grant.nonce or None) if grant else None
+
+    # --- refresh tokens --------------------------------------------------------------------------
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs) -> bool:
+        valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+        if valid:
+            request.auth_time = request.refresh_token_instance.auth_time
+        return valid
+
+    def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
+        """DOT's refresh token, keeping the family and the original authentication time."""
+        refresh_token = RefreshToken(
+            user=request.user,
+            application=request.client,
+            access_token=access_token,
+            token_family=previous_refresh_token.token_family if previous_refresh_token else uuid.uuid4(),
+            resource=getattr(request, "resource", None) or [],
+            auth_time=getattr(request, "auth_time", None),
+        )
+        self._set_token_value(refresh_token, refresh_token_code)
+        refresh_token.save()
+        return refresh_token
+
+    # --- ID token and userinfo -------------------------------------------------------------------
+
+    def get_id_token_dictionary(self, token, token_handler, request):
+        """``sub``, ``iss``, ``exp``, ``auth_time``, ``jti``, ``azp``; profile claims go to userinfo."""
+        now = timezone.now()
+        expires = now + timedelta(seconds=oauth2_settings.ID_TOKEN_EXPIRE_SECONDS)
+        auth_time = getattr(request, "auth_time", None) or now
+        if isinstance(auth_time, int | float):
+            auth_time = _epoch_to_datetime(auth_time)
+        claims = {
+            "sub": str(request.user.sub),
+            "iss": idp_settings.ISSUER,
+            "exp": int(expires.timestamp()),
+            "auth_time": int(auth_time.timestamp()),
+            "jti": str(uuid.uuid4()),
+            "azp": request.client.client_id,
+        }
+        return claims, expires
+
+    def get_userinfo_claims(self, request) -> dict:
+        return claims_for(request.user, scopes=request.scopes)
+
+    def get_discovery_claims(self, request) -> list[str]:
+        from .claims import supported_claims
+
+        return supported_claims()
+
+    # --- prompt=none: the consent view decides; these oauthlib hooks must not raise --------------
+
+    def validate_silent_login(self, request) -> bool:
+        return True
+
+    def validate_silent_authorization(self, request) -> bool:
+        return True

@@ -1,0 +1,19 @@
+"""The provider's URLs: pages (namespace ``idp``) and protocol endpoints (namespace ``oauth2_provider``).
+
+Include this module without a namespace (``path("", include("idp.urls"))``): it brings both.
+"""
+
+from django.urls import include, path
+
+from .views import auth
+
+page_patterns = [
+    path("", auth.home, name="home"),
+    path("login", auth.LoginView.as_view(), name="login"),
+    path("logout", auth.LogoutView.as_view(), name="logout"),
+]
+
+urlpatterns = [
+    path("", include((page_patterns, "idp"))),
+    path("", include("idp.oauth_urls")),
+]

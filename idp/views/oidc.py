@@ -1,0 +1,81 @@
+"""Provider metadata, JWKS, userinfo and RP-initiated logout."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from oauth2_provider.exceptions import InvalidOIDCClientError, OIDCError
+from oauth2_provider.models import get_application_model
+from oauth2_provider.views import RPInitiatedLogoutView, UserInfoView
+
+from ..conf import idp_settings
+from ..discovery import document_bytes
+from ..keys import jwks_document
+
+
+def _public_json(body: bytes) -> HttpResponse:
+    response = HttpResponse(body, content_type="application/json")
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = f"public, max-age={idp_settings.METADATA_MAX_AGE}"
+    return response
+
+
+def openid_configuration(request: HttpRequest) -> HttpResponse:
+    """OpenID Connect Discovery document at ``{issuer}/.well-known/openid-configuration``."""
+    return _public_json(document_bytes("openid"))
+
+
+def oauth_authorization_server(request: HttpRequest) -> HttpResponse:
+    """RFC 8414 metadata at ``{issuer}/.well-known/oauth-authorization-server``."""
+    return _public_json(document_bytes("oauth"))
+
+
+def jwks(request: HttpRequest) -> HttpResponse:
+    """Every public signing key, active first, retired ones after."""
+    return _public_json(jwks_document())
+
+
+class IdpUserInfoView(UserInfoView):
+    """DOT's userinfo, refusing access tokens in the URL query (RFC 9700 §4.3.2, OAuth 2.1)."""
+
+    def _create_userinfo_response(self, request):
+        if "access_token" in request.GET:
+            response = JsonResponse(
+                {
+                    "error": "invalid_request",
+                    "error_description": "Access tokens are not accepted in the URL query.",
+                },
+                status=400,
+            )
+            response["WWW-Authenticate"] = 'Bearer error="invalid_request"'
+            response["Cache-Control"] = "no-store"
+            return response
+        response = super()._create_userinfo_response(request)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+@method_decorator(never_cache, name="dispatch")
+class IdpRPInitiatedLogoutView(RPInitiatedLogoutView):
+    """RP-initiated logout: errors are pages (never redirects); no redirect URI shows a logged-out page."""
+
+    template_name = "idp/logout_confirm.html"
+
+    def get_request_application(self, id_token, client_id):
+        try:
+            return super().get_request_application(id_token, client_id)
+        except (get_application_model().DoesNotExist, ValueError) as exc:
+            raise InvalidOIDCClientError() from exc
+
+    def do_logout(self, application=None, post_logout_redirect_uri=None, state=None, token_user=None):
+        response = super().do_logout(application, post_logout_redirect_uri, state, token_user)
+        if post_logout_redirect_uri:
+            return response
+        return render(self.request, "idp/logged_out.html")
+
+    def error_response(self, error: OIDCError):
+        return render(
+            self.request, "idp/logout_error.html", {"error": error}, status=getattr(error, "status_code", 400)
+        )

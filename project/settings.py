@@ -1,0 +1,176 @@
+"""Settings of the deployable identity provider, read from the environment.
+
+Development is any loopback issuer (``http://127.0.0.1:PORT``, the default): SQLite, a signing key
+generated into ``var/keys/`` and demo data are allowed there. Every other issuer is production and
+start-up refuses DEBUG, a non-https issuer, a missing SECRET_KEY or a missing signing key.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from idp.conf import is_loopback_url, oauth2_provider_settings
+from idp.keys import load_signing_keys
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+PORT = os.environ.get("PORT", "8000")
+IDP_ISSUER = os.environ.get("IDP_ISSUER", f"http://127.0.0.1:{PORT}").rstrip("/")
+DEVELOPMENT = is_loopback_url(IDP_ISSUER)
+DEBUG = env_bool("DEBUG")
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not DEVELOPMENT:
+    if DEBUG:
+        raise ImproperlyConfigured(f"DEBUG must be off: the issuer {IDP_ISSUER} is not a loopback address.")
+    if not IDP_ISSUER.startswith("https://"):
+        raise ImproperlyConfigured(f"IDP_ISSUER must be an https URL in production, not {IDP_ISSUER!r}.")
+    if len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured("SECRET_KEY must be set (50 random characters or more) in production.")
+elif not SECRET_KEY:
+    SECRET_KEY = "django-insecure-development-only-key-never-used-on-a-non-loopback-issuer"
+
+_issuer_host = IDP_ISSUER.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or [_issuer_host]
+if DEVELOPMENT:
+    ALLOWED_HOSTS += ["127.0.0.1", "localhost", "[::1]", "testserver"]
+
+_signing_key, _retired_keys = load_signing_keys(
+    pem=os.environ.get("IDP_SIGNING_KEY"),
+    path=os.environ.get("IDP_SIGNING_KEY_FILE"),
+    retired_paths=env_list("IDP_RETIRED_SIGNING_KEY_FILES"),
+    dev_dir=Path(os.environ.get("IDP_DEV_KEYS_DIR", BASE_DIR / "var" / "keys")) if DEVELOPMENT else None,
+)
+
+IDP = {
+    "ISSUER": IDP_ISSUER,
+    "SIGNING_KEY": _signing_key,
+    "RETIRED_SIGNING_KEYS": _retired_keys,
+    "DEMO_DATA_FILE": BASE_DIR / "fixtures" / "demo.json",
+}
+OAUTH2_PROVIDER = oauth2_provider_settings(IDP)
+
+AUTH_USER_MODEL = "idp.User"
+OAUTH2_PROVIDER_APPLICATION_MODEL = "idp.Application"
+OAUTH2_PROVIDER_GRANT_MODEL = "idp.Grant"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "idp.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "idp.RefreshToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "idp.IDToken"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "oauth2_provider",
+    "idp",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "project.urls"
+WSGI_APPLICATION = "project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60, conn_health_checks=True
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent writers queue on the lock instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Argon2 for people's passwords (paid once per sign-in); a single salted SHA-256 for client
+# secrets, which are long random strings and must not cost a password KDF per token request.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "idp.hashers.ClientSecretHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOGIN_URL = "idp:login"
+LOGIN_REDIRECT_URL = "idp:home"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = not DEVELOPMENT
+CSRF_COOKIE_SECURE = not DEVELOPMENT
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+if not DEVELOPMENT:
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    if env_bool("BEHIND_TLS_PROXY"):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"idp": {"handlers": ["console"], "level": os.environ.get("IDP_LOG_LEVEL", "INFO")}},
+}

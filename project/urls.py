@@ -1,0 +1,9 @@
+"""Root URLs: the identity provider at the site root, Django admin under /admin/."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("idp.urls")),
+]

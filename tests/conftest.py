@@ -1,0 +1,150 @@
+"""Shared fixtures: people, clients, and helpers that walk the authorization code flow."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from jwcrypto import jwk, jwt
+
+from tests.factories import (
+    CLIENT_SECRET,
+    ApplicationFactory,
+    PublicClientFactory,
+    ServiceClientFactory,
+    UserFactory,
+)
+
+REDIRECT_URI = "https://rp.example.com/callback"
+ISSUER = "http://127.0.0.1:8000"
+
+
+@pytest.fixture(autouse=True)
+def _issuer(settings):
+    """Every test runs with the same known issuer, whatever PORT or IDP_ISSUER the shell has."""
+    settings.IDP = {**settings.IDP, "ISSUER": ISSUER}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": ISSUER}
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory(
+        username="alice",
+        first_name="Alice",
+        last_name="Liddell",
+        email="alice@example.com",
+        phone_number="+441234567890",
+        phone_number_verified=True,
+        locality="Oxford",
+        country="United Kingdom",
+    )
+
+
+@pytest.fixture
+def web_client(db):
+    return ApplicationFactory(client_id="web-client")
+
+
+@pytest.fixture
+def other_client(db):
+    return ApplicationFactory(client_id="other-client")
+
+
+@pytest.fixture
+def public_client(db):
+    return PublicClientFactory(client_id="spa-client", redirect_uris=REDIRECT_URI)
+
+
+@pytest.fixture
+def service_client(db):
+    return ServiceClientFactory(client_id="service-client")
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def basic_auth(client_id: str, secret: str = CLIENT_SECRET) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+
+
+@dataclass
+class Authorization:
+    code: str
+    verifier: str
+    redirect_uri: str
+    location: str
+
+
+def authorize_params(app, *, challenge: str, **extra) -> dict[str, str]:
+    params = {
+        "response_type": "code",
+        "client_id": app.client_id,
+        "redirect_uri": REDIRECT_URI,
+        "scope": "openid profile email",
+        "state": "xyz-state",
+        "nonce": "n-0S6_WzA2Mj",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    params.update(extra)
+    return {key: value for key, value in params.items() if value is not None}
+
+
+def authorize(client, app, **extra) -> Authorization:
+    """Ask for a code as the logged-in user of ``client`` and approve the consent page."""
+    verifier, challenge = pkce_pair()
+    params = authorize_params(app, challenge=challenge, **extra)
+    page = client.get("/authorize", params)
+    assert page.status_code == 200, page.content[:500]
+    form = page.context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    response = client.post("/authorize", {**data, "allow": "1"})
+    assert response.status_code == 302, response.content[:500]
+    query = query_of(response["Location"])
+    assert "code" in query, response["Location"]
+    return Authorization(query["code"], verifier, params["redirect_uri"], response["Location"])
+
+
+def exchange(client, app, authz: Authorization, **extra):
+    data = {
+        "grant_type": "authorization_code",
+        "code": authz.code,
+        "redirect_uri": authz.redirect_uri,
+        "code_verifier": authz.verifier,
+    }
+    data.update(extra)
+    return client.post("/token", data, HTTP_AUTHORIZATION=basic_auth(app.client_id))
+
+
+def verify_id_token(client, token: str) -> dict:
+    """Verify ``token`` against the JWKS served by the provider and return its claims."""
+    keyset = jwk.JWKSet.from_json(client.get("/.well-known/jwks.json").content)
+    verified = jwt.JWT(jwt=token, key=keyset, algs=["RS256"], check_claims={"exp": None})
+    return json.loads(verified.claims)
+
+
+@pytest.fixture
+def logged_in(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def tokens(logged_in, web_client):
+    """A token response for ``user`` at ``web_client`` with scopes openid profile email."""
+    authz = authorize(logged_in, web_client)
+    response = exchange(logged_in, web_client, authz)
+    assert response.status_code == 200, response.content
+    return response.json()
