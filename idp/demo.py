@@ -77,9 +77,13 @@ def demo_credentials_in_use(data: dict[str, Any] | None = None) -> list[str]:
         if user is not None and user.check_password(spec["password"]):
             found.append(f"user {spec['username']}")
     clients = Application.objects.filter(client_id__in=[s["client_id"] for s in data["clients"]])
-    secrets = {s["client_id"]: s.get("client_secret", "") for s in data["clients"]}
+    specs = {s["client_id"]: s for s in data["clients"]}
     for client in clients:
-        secret = secrets[client.client_id]
-        if not secret or check_password(secret, client.client_secret):
+        spec = specs[client.client_id]
+        if spec.get("client_secret"):
+            in_use = check_password(spec["client_secret"], client.client_secret)
+        else:  # a public client has no secret: it is the demo one while it keeps the demo redirects
+            in_use = client.redirect_uris.split() == spec.get("redirect_uris", [])
+        if in_use:
             found.append(f"client {client.client_id}")
     return found

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 from jwcrypto import jws
-from oauth2_provider.models import get_grant_model, get_refresh_token_model
+from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
@@ -17,6 +17,7 @@ from .claims import claims_for
 from .conf import idp_settings
 from .keys import verification_key
 
+AccessToken = get_access_token_model()
 Grant = get_grant_model()
 RefreshToken = get_refresh_token_model()
 
@@ -127,6 +128,24 @@ class IdpOAuth2Validator(OAuth2Validator):
     def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
         grant = self._grant(code, request)
         return (grant.nonce or None) if grant else None
+
+    def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        """DOT's access token, linked to the ID token row ``finalize_id_token`` just saved.
+
+        DOT would re-parse and re-verify the ID token JWT and read that row back by ``jti``.
+        """
+        access_token = AccessToken(
+            user=request.user,
+            scope=token["scope"],
+            expires=expires,
+            id_token=getattr(request, "id_token", None) if token.get("id_token") else None,
+            application=request.client,
+            source_refresh_token=source_refresh_token,
+            resource=getattr(request, "resource", None) or [],
+        )
+        self._set_token_value(access_token, token["access_token"])
+        access_token.save()
+        return access_token
 
     # --- refresh tokens --------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
@@ -70,9 +71,11 @@ class IdpRPInitiatedLogoutView(RPInitiatedLogoutView):
             raise InvalidOIDCClientError() from exc
 
     def do_logout(self, application=None, post_logout_redirect_uri=None, state=None, token_user=None):
-        response = super().do_logout(application, post_logout_redirect_uri, state, token_user)
         if post_logout_redirect_uri:
-            return response
+            return super().do_logout(application, post_logout_redirect_uri, state, token_user)
+        # DOT would redirect to "/"; a person is better served by a page saying what happened.
+        # Tokens are kept either way (OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS is off).
+        logout(self.request)
         return render(self.request, "idp/logged_out.html")
 
     def error_response(self, error: OIDCError):
