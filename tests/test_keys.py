@@ -54,3 +54,39 @@ def test_ensure_key_file_keeps_an_existing_key(tmp_path):
     path = tmp_path / "k.pem"
     path.write_text("existing")
     assert ensure_key_file(path) == "existing"
+
+
+@pytest.mark.django_db
+def test_after_rotation_old_id_tokens_still_verify_and_work_as_logout_hints(client, settings, tokens):
+    from tests.conftest import verify_id_token
+
+    old_key = settings.IDP["SIGNING_KEY"]
+    settings.IDP = {**settings.IDP, "SIGNING_KEY": generate_private_key_pem(), "RETIRED_SIGNING_KEYS": [old_key]}
+    assert verify_id_token(client, tokens["id_token"])["aud"] == "web-client"
+    response = client.get(
+        "/end-session",
+        {"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": "https://rp.example.com/logged-out"},
+    )
+    assert response.status_code == 302
+    # Once the old key is no longer published, its tokens stop verifying.
+    settings.IDP = {**settings.IDP, "RETIRED_SIGNING_KEYS": []}
+    response = client.get(
+        "/end-session",
+        {"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": "https://rp.example.com/logged-out"},
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_new_id_tokens_are_signed_with_the_active_key(logged_in, web_client, settings):
+    from jwcrypto import jws
+
+    from tests.conftest import authorize, exchange
+
+    new_key = generate_private_key_pem()
+    settings.IDP = {**settings.IDP, "SIGNING_KEY": new_key}
+    id_token = exchange(logged_in, web_client, authorize(logged_in, web_client)).json()["id_token"]
+    token = jws.JWS()
+    token.deserialize(id_token)
+    assert token.jose_header["kid"] == jwk.JWK.from_pem(new_key.encode()).thumbprint()
+    assert token.jose_header["alg"] == "RS256"
