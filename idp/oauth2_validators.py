@@ -6,6 +6,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from django.db import router, transaction
 from django.utils import timezone
 from jwcrypto import jws
 from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
@@ -154,6 +155,25 @@ class IdpOAuth2Validator(OAuth2Validator):
         if valid:
             request.auth_time = request.refresh_token_instance.auth_time
         return valid
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        """Save the tokens; a refresh token is rotated by exactly one request, even under a race.
+
+        The presented refresh token is re-read under a row lock in the saving transaction (SQLite's
+        immediate transactions serialise the same way). A request that finds it already rotated lost
+        a race with another use of the same token: that is a replay, so the family is revoked.
+        """
+        previous = getattr(request, "refresh_token_instance", None)
+        with transaction.atomic(using=router.db_for_write(AccessToken)):
+            if previous is None or (
+                RefreshToken.objects.select_for_update()
+                .filter(pk=previous.pk, revoked__isnull=True)
+                .values_list("pk", flat=True)
+                .first()
+            ):
+                return self._save_bearer_token(token, request, *args, **kwargs)
+        RefreshToken.revoke_family(previous.token_family)
+        raise errors.InvalidGrantError(description="The refresh token was already used.", request=request)
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
         """DOT's refresh token, keeping the family and the original authentication time."""

@@ -61,18 +61,28 @@ def test_after_rotation_old_id_tokens_still_verify_and_work_as_logout_hints(clie
     from tests.conftest import verify_id_token
 
     old_key = settings.IDP["SIGNING_KEY"]
-    settings.IDP = {**settings.IDP, "SIGNING_KEY": generate_private_key_pem(), "RETIRED_SIGNING_KEYS": [old_key]}
+    settings.IDP = {
+        **settings.IDP,
+        "SIGNING_KEY": generate_private_key_pem(),
+        "RETIRED_SIGNING_KEYS": [old_key],
+    }
     assert verify_id_token(client, tokens["id_token"])["aud"] == "web-client"
     response = client.get(
         "/end-session",
-        {"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": "https://rp.example.com/logged-out"},
+        {
+            "id_token_hint": tokens["id_token"],
+            "post_logout_redirect_uri": "https://rp.example.com/logged-out",
+        },
     )
     assert response.status_code == 302
     # Once the old key is no longer published, its tokens stop verifying.
     settings.IDP = {**settings.IDP, "RETIRED_SIGNING_KEYS": []}
     response = client.get(
         "/end-session",
-        {"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": "https://rp.example.com/logged-out"},
+        {
+            "id_token_hint": tokens["id_token"],
+            "post_logout_redirect_uri": "https://rp.example.com/logged-out",
+        },
     )
     assert response.status_code == 400
 
