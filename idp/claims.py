@@ -111,7 +111,25 @@ def _claim_value(user, claim: str) -> Any:
             return getattr(user, claim, None) or None
 
 
+def claim_values(user, names: Iterable[str]) -> dict[str, Any]:
+    """The named claims about ``user``, leaving out those with no value."""
+    values = {claim: _claim_value(user, claim) for claim in dict.fromkeys(names)}
+    return {claim: value for claim, value in values.items() if value is not None}
+
+
 def claims_for(user, *, scopes: Iterable[str]) -> dict[str, Any]:
     """The claims about ``user`` that ``scopes`` release, leaving out those with no value."""
-    values = {claim: _claim_value(user, claim) for claim in claim_names_for(scopes)}
-    return {claim: value for claim, value in values.items() if value is not None}
+    return claim_values(user, claim_names_for(scopes))
+
+
+def requested_claims(claims_request: Any, *, targets: Iterable[str] = ("userinfo", "id_token")) -> list[str]:
+    """Known claims that the OIDC ``claims`` request parameter (Core 5.5) names under ``targets``."""
+    if not isinstance(claims_request, dict):
+        return []
+    known = set(supported_claims()) - {"sub"}
+    names: dict[str, None] = {}
+    for target in targets:
+        member = claims_request.get(target)
+        if isinstance(member, dict):
+            names.update(dict.fromkeys(name for name in member if name in known))
+    return list(names)

@@ -62,6 +62,7 @@ def oauth2_provider_settings(idp: dict[str, Any], **overrides: Any) -> dict[str,
     conf = {**DEFAULTS, **idp}
     return {
         "OAUTH2_VALIDATOR_CLASS": "idp.oauth2_validators.IdpOAuth2Validator",
+        "OIDC_SERVER_CLASS": "idp.server.IdpServer",
         "SCOPES_BACKEND_CLASS": "idp.scopes.IdpScopes",
         "CLIENT_SECRET_HASHER": "idp_client_secret",
         "OIDC_ENABLED": True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -88,16 +89,28 @@ class Application(AbstractApplication):
 
 
 class Grant(AbstractGrant):
-    """An authorization code, remembering when the browser session that approved it authenticated."""
+    """An authorization code: when and how the approving session authenticated, and what it became.
+
+    A used code is kept (until it expires and is cleaned up) so that a second use can be recognised
+    and every token issued from it revoked (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
+    """
 
     auth_time = models.DateTimeField(_("authenticated at"), null=True, blank=True)
+    amr = models.CharField(_("authentication methods"), max_length=64, blank=True)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    access_token = models.OneToOneField(
+        "idp.AccessToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    token_family = models.UUIDField(_("refresh token family"), null=True, blank=True)
 
     class Meta(AbstractGrant.Meta):
         swappable = "OAUTH2_PROVIDER_GRANT_MODEL"
 
 
 class AccessToken(AbstractAccessToken):
-    """DOT's access token (stored only as a checksum)."""
+    """DOT's access token (stored only as a checksum), with the OIDC ``claims`` request it serves."""
+
+    claims = models.JSONField(_("claims request"), default=dict, blank=True)
 
     class Meta(AbstractAccessToken.Meta):
         swappable = "OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL"
@@ -107,6 +120,8 @@ class RefreshToken(AbstractRefreshToken):
     """DOT's refresh token, carrying the original authentication time through rotations."""
 
     auth_time = models.DateTimeField(_("authenticated at"), null=True, blank=True)
+    amr = models.CharField(_("authentication methods"), max_length=64, blank=True)
+    claims = models.JSONField(_("claims request"), default=dict, blank=True)
 
     class Meta(AbstractRefreshToken.Meta):
         swappable = "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL"
@@ -117,3 +132,25 @@ class IDToken(AbstractIDToken):
 
     class Meta(AbstractIDToken.Meta):
         swappable = "OAUTH2_PROVIDER_ID_TOKEN_MODEL"
+
+
+class Consent(models.Model):
+    """What a person allowed a client: scopes and individually requested claims, and when.
+
+    Kept apart from tokens, so that revoking tokens and revoking consent are separate, visible acts.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents")
+    application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="consents"
+    )
+    scopes = models.TextField(_("scopes"), help_text=_("Space-separated scopes the person allowed."))
+    claims = models.TextField(_("claims"), blank=True, help_text=_("Individually allowed claims."))
+    created = models.DateTimeField(_("first granted"), auto_now_add=True)
+    updated = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "application"], name="idp_consent_unique")]
+
+    def __str__(self) -> str:
+        return f"Consent of {self.user_id} to {self.application_id}"

@@ -14,7 +14,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from .claims import claims_for
+from .claims import claim_values, claims_for, requested_claims, supported_claims
 from .conf import idp_settings
 from .keys import verification_key
 
@@ -28,7 +28,7 @@ def _epoch_to_datetime(value: int | float | None) -> datetime | None:
 
 
 class IdpOAuth2Validator(OAuth2Validator):
-    """Claims from the catalogue, real ``auth_time``, S256-only PKCE, one Grant lookup per exchange."""
+    """Claims from the catalogue, real ``auth_time``, S256-only PKCE, codes that betray their reuse."""
 
     # Claims are released by idp.claims, not by DOT's scope filter.
     oidc_claim_scope = None
@@ -54,7 +54,7 @@ class IdpOAuth2Validator(OAuth2Validator):
         return True
 
     def _create_authorization_code(self, request, code, expires=None):
-        """Store the code with its S256 challenge and the time the approving session authenticated."""
+        """Store the code with its S256 challenge and how and when the approving session signed in."""
         if request.code_challenge_method != "S256":
             raise errors.InvalidRequestError(
                 description="PKCE with code_challenge_method=S256 is required.", request=request
@@ -74,6 +74,7 @@ class IdpOAuth2Validator(OAuth2Validator):
             claims=json.dumps(request.claims or {}),
             resource=getattr(request, "resource", None) or [],
             auth_time=_epoch_to_datetime(getattr(request, "auth_time", None)),
+            amr=" ".join(getattr(request, "amr", None) or []),
         )
 
     def _grant(self, code: str, request):
@@ -85,16 +86,24 @@ class IdpOAuth2Validator(OAuth2Validator):
         return cached
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
-        """Accept a live code of this client, consuming it at once so it can never be used twice."""
+        """Accept a live, unused code of this client, marking it used before any token is minted.
+
+        A second use of a code is an attack or a bug: it fails, and every token issued from the code
+        is revoked (RFC 6749 §4.1.2).
+        """
         grant = self._grant(code, request)
         if grant is None or grant.application_id != client.pk:
             return False
-        consumed, _ = Grant.objects.filter(pk=grant.pk).delete()
-        if not consumed or grant.is_expired():
+        claimed = Grant.objects.filter(pk=grant.pk, used_at__isnull=True).update(used_at=timezone.now())
+        if not claimed:
+            revoke_tokens_issued_from(grant)
+            return False
+        if grant.is_expired():
             return False
         request.scopes = grant.scope.split()
         request.user = grant.user
         request.auth_time = grant.auth_time
+        request.amr = grant.amr.split()
         if grant.nonce:
             request.nonce = grant.nonce
         if grant.claims:
@@ -102,7 +111,7 @@ class IdpOAuth2Validator(OAuth2Validator):
         return True
 
     def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs) -> None:
-        """Nothing left to do: ``validate_code`` consumed the code before any token was minted."""
+        """Nothing left to do: ``validate_code`` marked the code used before any token was minted."""
 
     def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *args, **kwargs) -> bool:
         grant = self._grant(code, request)
@@ -130,6 +139,36 @@ class IdpOAuth2Validator(OAuth2Validator):
         grant = self._grant(code, request)
         return (grant.nonce or None) if grant else None
 
+    # --- saving tokens ---------------------------------------------------------------------------
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        """Save the tokens; a refresh token is rotated by exactly one request, even under a race.
+
+        The presented refresh token is re-read under a row lock in the saving transaction (SQLite's
+        immediate transactions serialise the same way). A request that finds it already rotated lost
+        a race with another use of the same token: that is a replay, so the family is revoked.
+        A code remembers the tokens it became, for revocation if it is ever presented again.
+        """
+        previous = getattr(request, "refresh_token_instance", None)
+        with transaction.atomic(using=router.db_for_write(AccessToken)):
+            if previous is None or (
+                RefreshToken.objects.select_for_update()
+                .filter(pk=previous.pk, revoked__isnull=True)
+                .values_list("pk", flat=True)
+                .first()
+            ):
+                saved = self._save_bearer_token(token, request, *args, **kwargs)
+                grant = request.__dict__.get("_idp_grant")
+                if request.grant_type == "authorization_code" and grant is not None:
+                    refresh_token = request.__dict__.get("_idp_refresh_token")
+                    Grant.objects.filter(pk=grant.pk).update(
+                        access_token=request.__dict__.get("_idp_access_token"),
+                        token_family=refresh_token.token_family if refresh_token else None,
+                    )
+                return saved
+        RefreshToken.revoke_family(previous.token_family)
+        raise errors.InvalidGrantError(description="The refresh token was already used.", request=request)
+
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         """DOT's access token, linked to the ID token row ``finalize_id_token`` just saved.
 
@@ -143,40 +182,15 @@ class IdpOAuth2Validator(OAuth2Validator):
             application=request.client,
             source_refresh_token=source_refresh_token,
             resource=getattr(request, "resource", None) or [],
+            claims=_claims_request(request),
         )
         self._set_token_value(access_token, token["access_token"])
         access_token.save()
+        request._idp_access_token = access_token
         return access_token
 
-    # --- refresh tokens --------------------------------------------------------------------------
-
-    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs) -> bool:
-        valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
-        if valid:
-            request.auth_time = request.refresh_token_instance.auth_time
-        return valid
-
-    def save_bearer_token(self, token, request, *args, **kwargs):
-        """Save the tokens; a refresh token is rotated by exactly one request, even under a race.
-
-        The presented refresh token is re-read under a row lock in the saving transaction (SQLite's
-        immediate transactions serialise the same way). A request that finds it already rotated lost
-        a race with another use of the same token: that is a replay, so the family is revoked.
-        """
-        previous = getattr(request, "refresh_token_instance", None)
-        with transaction.atomic(using=router.db_for_write(AccessToken)):
-            if previous is None or (
-                RefreshToken.objects.select_for_update()
-                .filter(pk=previous.pk, revoked__isnull=True)
-                .values_list("pk", flat=True)
-                .first()
-            ):
-                return self._save_bearer_token(token, request, *args, **kwargs)
-        RefreshToken.revoke_family(previous.token_family)
-        raise errors.InvalidGrantError(description="The refresh token was already used.", request=request)
-
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
-        """DOT's refresh token, keeping the family and the original authentication time."""
+        """DOT's refresh token, keeping the family, the claims request and the original sign-in."""
         refresh_token = RefreshToken(
             user=request.user,
             application=request.client,
@@ -184,36 +198,56 @@ class IdpOAuth2Validator(OAuth2Validator):
             token_family=previous_refresh_token.token_family if previous_refresh_token else uuid.uuid4(),
             resource=getattr(request, "resource", None) or [],
             auth_time=getattr(request, "auth_time", None),
+            amr=" ".join(getattr(request, "amr", None) or []),
+            claims=_claims_request(request),
         )
         self._set_token_value(refresh_token, refresh_token_code)
         refresh_token.save()
+        request._idp_refresh_token = refresh_token
         return refresh_token
+
+    # --- refresh tokens --------------------------------------------------------------------------
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs) -> bool:
+        valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+        if valid:
+            previous = request.refresh_token_instance
+            request.auth_time = previous.auth_time
+            request.amr = previous.amr.split()
+            request.claims = previous.claims
+        return valid
 
     # --- ID token and userinfo -------------------------------------------------------------------
 
     def get_id_token_dictionary(self, token, token_handler, request):
-        """``sub``, ``iss``, ``exp``, ``auth_time``, ``jti``, ``azp``; profile claims go to userinfo."""
+        """``sub`` and the protocol claims, plus claims the RP asked for in the ID token by name.
+
+        Scope claims go to userinfo, not the ID token, when an access token is issued (Core 5.4).
+        """
         now = timezone.now()
         expires = now + timedelta(seconds=oauth2_settings.ID_TOKEN_EXPIRE_SECONDS)
         auth_time = getattr(request, "auth_time", None) or now
-        if isinstance(auth_time, int | float):
-            auth_time = _epoch_to_datetime(auth_time)
-        claims = {
-            "sub": str(request.user.sub),
-            "iss": idp_settings.ISSUER,
-            "exp": int(expires.timestamp()),
-            "auth_time": int(auth_time.timestamp()),
-            "jti": str(uuid.uuid4()),
-            "azp": request.client.client_id,
-        }
+        claims = claim_values(request.user, requested_claims(request.claims, targets=("id_token",)))
+        claims.update(
+            sub=str(request.user.sub),
+            iss=idp_settings.ISSUER,
+            exp=int(expires.timestamp()),
+            auth_time=int(auth_time.timestamp()),
+            jti=str(uuid.uuid4()),
+            azp=request.client.client_id,
+        )
+        if getattr(request, "amr", None):
+            claims["amr"] = list(request.amr)
         return claims, expires
 
     def get_userinfo_claims(self, request) -> dict:
-        return claims_for(request.user, scopes=request.scopes)
+        """The claims the token's scopes release, plus those the RP asked for by name at consent."""
+        claims = claims_for(request.user, scopes=request.scopes)
+        named = requested_claims(getattr(request.access_token, "claims", None), targets=("userinfo",))
+        claims.update(claim_values(request.user, named))
+        return claims
 
     def get_discovery_claims(self, request) -> list[str]:
-        from .claims import supported_claims
-
         return supported_claims()
 
     # --- prompt=none: the consent view decides; these oauthlib hooks must not raise --------------
@@ -223,3 +257,16 @@ class IdpOAuth2Validator(OAuth2Validator):
 
     def validate_silent_authorization(self, request) -> bool:
         return True
+
+
+def _claims_request(request) -> dict:
+    claims = getattr(request, "claims", None)
+    return claims if isinstance(claims, dict) else {}
+
+
+def revoke_tokens_issued_from(grant) -> None:
+    """Revoke every token issued from an authorization code: its access token and refresh family."""
+    if grant.token_family is not None:
+        RefreshToken.revoke_family(grant.token_family)
+    if grant.access_token_id is not None:
+        AccessToken.objects.filter(pk=grant.access_token_id).delete()

@@ -106,15 +106,20 @@ def authorize(client, app, **extra) -> Authorization:
     """Ask for a code as the logged-in user of ``client`` and approve the consent page."""
     verifier, challenge = pkce_pair()
     params = authorize_params(app, challenge=challenge, **extra)
-    page = client.get("/authorize", params)
-    assert page.status_code == 200, page.content[:500]
-    form = page.context["form"]
-    data = {name: value for name, value in form.initial.items() if value is not None}
-    response = client.post("/authorize", {**data, "allow": "1"})
+    response = client.get("/authorize", params)
+    if response.status_code == 200:  # the consent page: approve it
+        response = client.post("/authorize", {**consent_form_data(response), "allow": "1"})
     assert response.status_code == 302, response.content[:500]
     query = query_of(response["Location"])
     assert "code" in query, response["Location"]
     return Authorization(query["code"], verifier, params["redirect_uri"], response["Location"])
+
+
+def consent_form_data(page) -> dict[str, str]:
+    """What the consent page's form posts back, without the button."""
+    form = page.context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    return {**data, page.context["consent_marker"]: "1"}
 
 
 def exchange(client, app, authz: Authorization, **extra):
@@ -143,8 +148,8 @@ def logged_in(client, user):
 
 @pytest.fixture
 def tokens(logged_in, web_client):
-    """A token response for ``user`` at ``web_client`` with scopes openid profile email."""
-    authz = authorize(logged_in, web_client)
+    """A token response for ``user`` at ``web_client``: openid profile email, and offline_access."""
+    authz = authorize(logged_in, web_client, scope="openid profile email offline_access", prompt="consent")
     response = exchange(logged_in, web_client, authz)
     assert response.status_code == 200, response.content
     return response.json()

@@ -12,6 +12,7 @@ from tests.conftest import (
     authorize,
     authorize_params,
     basic_auth,
+    consent_form_data,
     exchange,
     pkce_pair,
     query_of,
@@ -39,8 +40,10 @@ def test_code_exchange_returns_tokens_with_no_store(logged_in, web_client):
     assert response["Cache-Control"] == "no-store"
     body = response.json()
     assert body["token_type"] == "Bearer"
-    assert {"access_token", "refresh_token", "id_token", "expires_in"} <= body.keys()
+    assert {"access_token", "id_token", "expires_in"} <= body.keys()
     assert set(body["scope"].split()) == {"openid", "profile", "email"}
+    # No offline_access, no refresh token (OIDC Core 11).
+    assert "refresh_token" not in body
 
 
 def test_id_token_is_signed_and_carries_required_claims(logged_in, web_client, user):
@@ -233,8 +236,7 @@ def test_error_page_does_not_echo_html(logged_in):
 def test_deny_returns_access_denied_with_state_and_iss(logged_in, web_client):
     params = authorize_params(web_client, challenge=pkce_pair()[1])
     page = logged_in.get("/authorize", params)
-    data = {k: v for k, v in page.context["form"].initial.items() if v is not None}
-    response = logged_in.post("/authorize", {**data, "deny": "1"})
+    response = logged_in.post("/authorize", {**consent_form_data(page), "deny": "1"})
     assert response.status_code == 302
     query = query_of(response["Location"])
     assert query == {"error": "access_denied", "state": "xyz-state", "iss": ISSUER}

@@ -22,7 +22,7 @@ def test_own_access_token_is_described(client, web_client, tokens, user):
     assert body["client_id"] == web_client.client_id
     assert body["sub"] == str(user.sub)
     assert body["token_type"] == "Bearer"
-    assert set(body["scope"].split()) == {"openid", "profile", "email"}
+    assert set(body["scope"].split()) == {"openid", "profile", "email", "offline_access"}
     assert body["exp"] > body["iat"]
 
 

@@ -24,14 +24,14 @@ def statements(ctx: CaptureQueriesContext) -> list[str]:
 
 
 def test_code_exchange_query_count(logged_in, web_client):
-    authz = authorize(logged_in, web_client)
+    authz = authorize(logged_in, web_client, scope="openid profile email offline_access", prompt="consent")
     with CaptureQueriesContext(connection) as ctx:
         response = exchange(logged_in, web_client, authz)
     assert response.status_code == 200
     assert statements(ctx) == [
         "SELECT idp_grant",  # the code, with its user (once, cached on the request)
         "SELECT idp_application",  # the client
-        "DELETE idp_grant",  # consume the code before minting anything
+        "UPDATE idp_grant",  # mark the code used before minting anything
         "SAVEPOINT",
         "INSERT idp_idtoken",
         "RELEASE",
@@ -39,6 +39,7 @@ def test_code_exchange_query_count(logged_in, web_client):
         "SELECT idp_grant",  # DOT's RFC 8707 resource lookup
         "INSERT idp_accesstoken",
         "INSERT idp_refreshtoken",
+        "UPDATE idp_grant",  # remember what the code became, to revoke it if the code is replayed
         "RELEASE",
         "SELECT idp_accesstoken",  # DOT's TokenView re-reads the token for its app_authorized signal
     ]

@@ -1,24 +1,43 @@
-"""The authorization endpoint: DOT's AuthorizationView with PKCE S256, ``iss`` everywhere and real pages."""
+"""The authorization endpoint: DOT's AuthorizationView with the OpenID behaviours plain DOT lacks.
+
+PKCE S256 only; ``iss`` on every response; ``prompt``, ``max_age`` and ``id_token_hint``; remembered
+consent; requests by POST; ``offline_access`` only with ``prompt=consent``; error pages for requests
+that must not be redirected.
+"""
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponseRedirect
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.models import get_application_model
 from oauth2_provider.views import AuthorizationView
 from oauthlib.oauth2.rfc6749 import errors
 
-from ..claims import SCOPES
+from ..claims import SCOPES, requested_claims
 from ..conf import idp_settings
+from ..consent import consent_need, record_consent
+from ..id_tokens import verified_claims
 from ..sessions import authentication_time
 
 # RFC 7636 §4.2: 43 to 128 characters of the unreserved set.
 CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+# The consent form says it is the consent form; any other POST is an authorization request.
+CONSENT_MARKER = "idp_consent"
+
+
+class ReauthenticationRequired(Exception):
+    """The session is too old for ``max_age``, or belongs to someone other than ``id_token_hint``."""
 
 
 def with_iss(uri: str, issuer: str) -> str:
@@ -34,12 +53,36 @@ def _redirectable_error(error: errors.OAuth2Error, credentials: dict) -> OAuthTo
     return OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"])
 
 
-@method_decorator(never_cache, name="dispatch")
+def _prompt(request) -> set[str]:
+    return set(request.GET.get("prompt", "").split())
+
+
+@method_decorator([csrf_exempt, never_cache], name="dispatch")
 class IdpAuthorizationView(AuthorizationView):
     """Login if needed, then the consent page (or a silent answer), then a redirect with code and iss."""
 
     template_name = "idp/consent.html"
     error_template_name = "idp/authorize_error.html"
+
+    # --- entry: GET, POSTed authorization requests, and the consent form's POST ------------------
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "POST":
+            if CONSENT_MARKER not in request.POST:
+                # OIDC Core 3.1.2.1: a form-encoded POST authorization request works like GET.
+                return HttpResponseRedirect(f"{request.path}?{request.POST.urlencode()}", status=303)
+            rejected = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+            if rejected is not None:
+                return rejected
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except ReauthenticationRequired:
+            return self.redirect_to_fresh_login(drop={"max_age", "id_token_hint"})
+
+    # --- validation ------------------------------------------------------------------------------
 
     def validate_authorization_request(self, request):
         if not request.GET.get("redirect_uri"):
@@ -61,6 +104,17 @@ class IdpAuthorizationView(AuthorizationView):
                     {"state": request.GET.get("state"), "redirect_uri": oauthlib_error.redirect_uri},
                 ) from exc
             raise
+        for parameter, error in (
+            ("request", "request_not_supported"),
+            ("request_uri", "request_uri_not_supported"),
+        ):
+            if parameter in request.GET:
+                raise _redirectable_error(
+                    errors.CustomOAuth2Error(
+                        error=error, description=f"The {parameter} parameter is not supported."
+                    ),
+                    credentials,
+                )
         if credentials.get("code_challenge_method") != "S256":
             raise _redirectable_error(
                 errors.InvalidRequestError(
@@ -75,10 +129,67 @@ class IdpAuthorizationView(AuthorizationView):
                 ),
                 credentials,
             )
+        if "offline_access" in scopes and "consent" not in _prompt(request):
+            # OIDC Core 11: offline access needs the person's explicit consent, asked for this time.
+            scopes = [scope for scope in scopes if scope != "offline_access"]
+        if request.user.is_authenticated:
+            self.check_session(request, credentials)
         return scopes, credentials
+
+    def check_session(self, request, credentials) -> None:
+        """``max_age`` and ``id_token_hint`` against this browser session (OIDC Core 3.1.2.1)."""
+        stale = False
+        if "max_age" in request.GET:
+            try:
+                max_age = int(request.GET["max_age"])
+                if max_age < 0:
+                    raise ValueError
+            except ValueError:
+                raise _redirectable_error(
+                    errors.InvalidRequestError(description="max_age must be a non-negative integer."),
+                    credentials,
+                ) from None
+            auth_time = authentication_time(request)
+            stale = auth_time is None or time.time() - auth_time > max_age
+        someone_else = False
+        if hint := request.GET.get("id_token_hint"):
+            claims = verified_claims(hint)
+            if claims is None:
+                raise _redirectable_error(
+                    errors.InvalidRequestError(description="id_token_hint is not an ID token issued here."),
+                    credentials,
+                )
+            someone_else = claims["sub"] != str(request.user.sub)
+        if stale or someone_else:
+            if "none" in _prompt(request):
+                raise _redirectable_error(errors.LoginRequired(), credentials)
+            raise ReauthenticationRequired
+
+    # --- responses -------------------------------------------------------------------------------
+
+    def redirect_to_fresh_login(self, *, drop: set[str]):
+        """Send the person to sign in again, then back here without what asked for the new sign-in."""
+        query = [
+            (k, v)
+            for k, v in parse_qsl(self.request.GET.urlencode(), keep_blank_values=True)
+            if k not in drop
+        ]
+        return redirect_to_login(f"{self.request.path}?{urlencode(query)}", self.get_login_url())
+
+    def handle_prompt_login(self):
+        prompt = " ".join(p for p in self.request.GET.get("prompt", "").split() if p != "login")
+        query = [
+            (k, v)
+            for k, v in parse_qsl(self.request.GET.urlencode(), keep_blank_values=True)
+            if k != "prompt"
+        ]
+        if prompt:
+            query.append(("prompt", prompt))
+        return redirect_to_login(f"{self.request.path}?{urlencode(query)}", self.get_login_url())
 
     def create_authorization_response(self, request, scopes, credentials, allow):
         credentials["auth_time"] = authentication_time(request)
+        credentials["amr"] = request.session.get("idp_amr", [])
         return super().create_authorization_response(request, scopes, credentials, allow)
 
     def redirect(self, redirect_to, application):
@@ -91,6 +202,18 @@ class IdpAuthorizationView(AuthorizationView):
             )
         return super().redirect(with_iss(redirect_to, idp_settings.ISSUER), application)
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        location = response.get("Location", "")
+        if form.cleaned_data.get("allow") and "code" in dict(parse_qsl(urlsplit(location).query)):
+            record_consent(
+                self.request.user,
+                get_application_model().objects.get(client_id=form.cleaned_data["client_id"]),
+                scopes=form.cleaned_data["scope"].split(),
+                claims=requested_claims(_json_or_none(form.cleaned_data.get("claims"))),
+            )
+        return response
+
     def render_to_response(self, context, **response_kwargs):
         if "error" in context and "form" not in context:
             # An error that must not be redirected (unknown client, unregistered redirect_uri, ...).
@@ -101,17 +224,45 @@ class IdpAuthorizationView(AuthorizationView):
                 {"error": error.error, "description": error.description},
                 status=response_kwargs.get("status", 400),
             )
-        if "none" in self.request.GET.get("prompt", "").split() and "form" in context:
-            # prompt=none forbids any UI, and this request would show the consent page.
+        if "form" in context:
+            return self.consent_or_silent_answer(context, **response_kwargs)
+        return super().render_to_response(context, **response_kwargs)
+
+    def consent_or_silent_answer(self, context, **response_kwargs):
+        """The consent page, unless everything asked for was already allowed (or prompt forbids UI)."""
+        prompt = _prompt(self.request)
+        claims = requested_claims(_json_or_none(context.get("claims")))
+        need = consent_need(
+            self.request.user, context["application"], scopes=context["scopes"], claims=claims
+        )
+        if need.satisfied and "consent" not in prompt:
+            form = self.get_form_class()(data={**context["form"].initial, "allow": True})
+            if form.is_valid():
+                return self.form_valid(form)
+        if "none" in prompt:
             error = errors.ConsentRequired(state=context.get("state"))
             uri = (
                 context["redirect_uri"] + ("&" if "?" in context["redirect_uri"] else "?") + error.urlencoded
             )
             return self.redirect(uri, context.get("application"))
-        if "form" in context:
-            context["scope_details"] = [
-                {"name": name, "description": SCOPES[name]["description"]}
-                for name in context.get("scopes", [])
-                if name in SCOPES
-            ]
+        context.update(
+            consent_marker=CONSENT_MARKER,
+            new_scopes=[_describe(name) for name in need.new_scopes],
+            granted_scopes=[_describe(name) for name in need.granted_scopes],
+            new_claims=need.new_claims,
+            scope_details=[_describe(name) for name in context["scopes"] if name in SCOPES],
+        )
         return super().render_to_response(context, **response_kwargs)
+
+
+def _describe(name: str) -> dict:
+    return {"name": name, "description": SCOPES.get(name, {}).get("description", name)}
+
+
+def _json_or_none(value):
+    if isinstance(value, str) and value:
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value or None

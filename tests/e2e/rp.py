@@ -13,7 +13,9 @@ from authlib.integrations.requests_client import OAuth2Session
 from .live_server import REQUEST_TIMEOUT, LiveIdp
 
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
-SCOPE = "openid profile email"
+# offline_access (so a refresh token is issued) is honoured only with prompt=consent, which also
+# makes the consent page appear every time, remembered consent or not.
+SCOPE = "openid profile email offline_access"
 WEB = ("demo-web", "demo-web-secret")
 OTHER_WEB = ("demo-web-2", "demo-web-2-secret")
 SERVICE = ("demo-service", "demo-service-secret")
@@ -134,7 +136,11 @@ def authorize_alice(discovery: dict) -> Authorized:
     verifier = generate_token(48)
     nonce = generate_token(20)
     authorization_url, state = oauth.create_authorization_url(
-        discovery["authorization_endpoint"], state=generate_token(20), nonce=nonce, code_verifier=verifier
+        discovery["authorization_endpoint"],
+        state=generate_token(20),
+        nonce=nonce,
+        code_verifier=verifier,
+        prompt="consent",
     )
     location = sign_in_and_allow(discovery, authorization_url)
     token = oauth.fetch_token(

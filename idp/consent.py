@@ -1,0 +1,65 @@
+"""Remembered consent: what a person already allowed a client, recording and revoking it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+
+from .claims import claim_names_for
+from .models import Consent
+
+
+@dataclass(frozen=True)
+class ConsentNeed:
+    """What a request asks for, split into what was already allowed and what is new."""
+
+    granted_scopes: tuple[str, ...]
+    new_scopes: tuple[str, ...]
+    new_claims: tuple[str, ...]
+
+    @property
+    def satisfied(self) -> bool:
+        return not self.new_scopes and not self.new_claims
+
+
+def consent_need(user, application, *, scopes: Iterable[str], claims: Iterable[str] = ()) -> ConsentNeed:
+    """Compare a request's scopes and individually requested claims with the stored consent."""
+    consent = Consent.objects.filter(user=user, application=application).first()
+    allowed_scopes = set(consent.scopes.split()) if consent else set()
+    allowed_claims = set(consent.claims.split()) if consent else set()
+    scopes = list(dict.fromkeys(scopes))
+    released = set(claim_names_for(allowed_scopes | set(scopes)))
+    return ConsentNeed(
+        granted_scopes=tuple(s for s in scopes if s in allowed_scopes),
+        new_scopes=tuple(s for s in scopes if s not in allowed_scopes),
+        new_claims=tuple(c for c in dict.fromkeys(claims) if c not in allowed_claims and c not in released),
+    )
+
+
+def record_consent(user, application, *, scopes: Iterable[str], claims: Iterable[str] = ()) -> Consent:
+    """Add these scopes and claims to what ``user`` allowed ``application`` (never removes any)."""
+    with transaction.atomic():
+        consent, _ = Consent.objects.select_for_update().get_or_create(
+            user=user, application=application, defaults={"scopes": ""}
+        )
+        merged_scopes = " ".join(dict.fromkeys([*consent.scopes.split(), *scopes]))
+        merged_claims = " ".join(dict.fromkeys([*consent.claims.split(), *claims]))
+        if (merged_scopes, merged_claims) != (consent.scopes, consent.claims):
+            consent.scopes, consent.claims = merged_scopes, merged_claims
+            consent.save(update_fields=["scopes", "claims", "updated"])
+    return consent
+
+
+def revoke_consent(user, application) -> bool:
+    """Forget the consent and revoke every token ``application`` holds for ``user``."""
+    with transaction.atomic():
+        deleted, _ = Consent.objects.filter(user=user, application=application).delete()
+        for refresh_token in get_refresh_token_model().objects.filter(
+            user=user, application=application, revoked__isnull=True
+        ):
+            refresh_token.revoke()
+        get_access_token_model().objects.filter(user=user, application=application).delete()
+    return bool(deleted)

@@ -1,0 +1,30 @@
+"""Reading ID tokens this provider issued, e.g. an ``id_token_hint`` (expired ones included)."""
+
+from __future__ import annotations
+
+import json
+
+from jwcrypto import jws, jwt
+from jwcrypto.common import JWException
+
+from .conf import idp_settings
+from .keys import verification_key
+
+
+def verified_claims(token: str) -> dict | None:
+    """The claims of an ID token signed by one of our published keys for our issuer, else None.
+
+    Expiry is not checked: a hint stays a valid statement of who the RP thinks is signed in.
+    """
+    try:
+        unverified = jws.JWS()
+        unverified.deserialize(token)
+        key = verification_key(unverified.jose_header.get("kid"))
+        if key is None or unverified.jose_header.get("alg") != "RS256":
+            return None
+        claims = json.loads(jwt.JWT(jwt=token, key=key, algs=["RS256"], check_claims={}).claims)
+    except (JWException, ValueError, TypeError):
+        return None
+    if not isinstance(claims, dict) or claims.get("iss") != idp_settings.ISSUER or "sub" not in claims:
+        return None
+    return claims
