@@ -48,8 +48,8 @@ def openid_configuration() -> dict[str, Any]:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "claims_supported": ["iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", *supported_claims()],
-        "prompt_values_supported": ["none", "login"],
-        "claims_parameter_supported": False,
+        "prompt_values_supported": ["none", "login", "consent"],
+        "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
     }

@@ -56,6 +56,7 @@ def test_id_token_is_signed_and_carries_required_claims(logged_in, web_client, u
     assert claims["sub"] == str(user.sub)
     assert claims["sub"] != str(user.pk)
     assert claims["nonce"] == "n-0S6_WzA2Mj"
+    assert claims["amr"] == ["pwd"]  # how this session signed in (RFC 8176)
     assert claims["exp"] > claims["iat"]
     assert "at_hash" in claims
     # Profile and email claims belong in userinfo when an access token is issued (OIDC Core 5.4).
