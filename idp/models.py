@@ -66,9 +66,45 @@ class Application(AbstractApplication):
         default=False,
         help_text=_("May introspect tokens issued to any client, not only its own."),
     )
+    allowed_scopes = models.TextField(
+        _("allowed scopes"),
+        blank=True,
+        help_text=_(
+            "Space-separated scopes this client may obtain. Empty: the standard OpenID scopes for "
+            "clients that sign people in, none for services."
+        ),
+    )
+    allow_nonce_instead_of_pkce = models.BooleanField(
+        _("allow nonce instead of PKCE"),
+        default=False,
+        help_text=_(
+            "Confidential OpenID clients only: accept an authorization request without PKCE when it "
+            "carries a nonce (OAuth 2.1 §7.5.1), e.g. for the OpenID conformance suite. Off is safer."
+        ),
+    )
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("A disabled client cannot authorize or obtain tokens.")
+    )
+    is_verified = models.BooleanField(
+        _("verified by the operator"),
+        default=False,
+        help_text=_("Shown on the consent page; unverified clients carry a warning."),
+    )
+    logo_uri = models.URLField(_("logo URL"), blank=True)
+    client_uri = models.URLField(_("home page"), blank=True)
+    policy_uri = models.URLField(_("privacy policy"), blank=True)
+    tos_uri = models.URLField(_("terms of service"), blank=True)
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
+
+    def is_usable(self, request) -> bool:
+        """DOT asks this before any grant or bearer token of the client is honoured."""
+        return self.is_active
+
+    @property
+    def may_use_nonce_instead_of_pkce(self) -> bool:
+        return self.allow_nonce_instead_of_pkce and self.client_type == self.CLIENT_CONFIDENTIAL
 
     @property
     def jwk_key(self) -> jwk.JWK:

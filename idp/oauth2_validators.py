@@ -51,11 +51,14 @@ class IdpOAuth2Validator(OAuth2Validator):
     # --- authorization codes ---------------------------------------------------------------------
 
     def is_pkce_required(self, client_id, request) -> bool:
-        return True
+        """Always, except for confidential OpenID clients the operator allowed to use a nonce instead."""
+        client = request.client if request.client is not None else self._load_application(client_id, request)
+        return not (client is not None and client.may_use_nonce_instead_of_pkce)
 
     def _create_authorization_code(self, request, code, expires=None):
         """Store the code with its S256 challenge and how and when the approving session signed in."""
-        if request.code_challenge_method != "S256":
+        exempt = request.code_challenge is None and not self.is_pkce_required(request.client_id, request)
+        if request.code_challenge_method != "S256" and not exempt:
             raise errors.InvalidRequestError(
                 description="PKCE with code_challenge_method=S256 is required.", request=request
             )
@@ -68,8 +71,8 @@ class IdpOAuth2Validator(OAuth2Validator):
             expires=expires,
             redirect_uri=request.redirect_uri,
             scope=" ".join(request.scopes),
-            code_challenge=request.code_challenge,
-            code_challenge_method="S256",
+            code_challenge=request.code_challenge or "",
+            code_challenge_method="" if exempt else "S256",
             nonce=request.nonce or "",
             claims=json.dumps(request.claims or {}),
             resource=getattr(request, "resource", None) or [],

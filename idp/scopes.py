@@ -14,8 +14,14 @@ class IdpScopes(BaseScopes):
         return {name: str(spec["description"]) for name, spec in SCOPES.items()}
 
     def get_available_scopes(self, application=None, request=None, *args, **kwargs) -> list[str]:
-        scopes = list(SCOPES)
-        if application is not None and application.authorization_grant_type == "client-credentials":
+        """The client's allowed scopes; by default the OpenID scopes, or none for a service."""
+        if application is None:
+            return list(SCOPES)
+        if application.allowed_scopes.strip():
+            scopes = [scope for scope in application.allowed_scopes.split() if scope in SCOPES]
+        else:
+            scopes = list(USER_SCOPES)
+        if application.authorization_grant_type == "client-credentials":
             scopes = [scope for scope in scopes if scope not in USER_SCOPES]
         return scopes
 

@@ -115,14 +115,16 @@ class IdpAuthorizationView(AuthorizationView):
                     ),
                     credentials,
                 )
-        if credentials.get("code_challenge_method") != "S256":
+        if not credentials.get("code_challenge") and self.nonce_replaces_pkce(credentials, scopes):
+            pass  # OAuth 2.1 §7.5.1: this confidential OpenID client protects its code with the nonce
+        elif credentials.get("code_challenge_method") != "S256":
             raise _redirectable_error(
                 errors.InvalidRequestError(
                     description="PKCE is required, with code_challenge_method=S256 (plain is not accepted)."
                 ),
                 credentials,
             )
-        if not CODE_CHALLENGE.match(credentials.get("code_challenge") or ""):
+        elif not CODE_CHALLENGE.match(credentials.get("code_challenge") or ""):
             raise _redirectable_error(
                 errors.InvalidRequestError(
                     description="code_challenge must be 43-128 unreserved characters."
@@ -135,6 +137,16 @@ class IdpAuthorizationView(AuthorizationView):
         if request.user.is_authenticated:
             self.check_session(request, credentials)
         return scopes, credentials
+
+    def nonce_replaces_pkce(self, credentials, scopes) -> bool:
+        """A client the operator allowed to send a nonce instead of PKCE, and it did (with openid)."""
+        application = get_application_model().objects.filter(client_id=credentials["client_id"]).first()
+        return (
+            application is not None
+            and application.may_use_nonce_instead_of_pkce
+            and bool(credentials.get("nonce"))
+            and "openid" in scopes
+        )
 
     def check_session(self, request, credentials) -> None:
         """``max_age`` and ``id_token_hint`` against this browser session (OIDC Core 3.1.2.1)."""
