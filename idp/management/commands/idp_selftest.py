@@ -1,0 +1,106 @@
+"""Run the OpenID Foundation certification checks (Basic, Config, RP-Initiated Logout) against a deployment.
+
+The checks themselves live in :mod:`idp.selftest`; this command parses arguments and prints one line
+per module, then ``N passed, M failed[, K skipped]``. Exit status 1 if any module failed.
+
+Secrets can come from the environment instead of the command line (which other local users may see):
+``IDP_SELFTEST_CLIENT_SECRET``, ``IDP_SELFTEST_CLIENT2_SECRET``, ``IDP_SELFTEST_PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+
+from idp.selftest import PLANS, Config, Result, Status, run_selftest, select_modules, summary_line
+
+DEFAULTS = Config(issuer="")
+
+
+class Command(BaseCommand):
+    help = (
+        "Verify a running deployment over HTTP, as an independent relying party, with the checks of the "
+        "OpenID Foundation Basic OP, Config OP and RP-Initiated Logout OP certification plans."
+    )
+    # The provider under test is remote: this installation's own checks and database are irrelevant.
+    requires_system_checks: list[str] = []
+    requires_migrations_checks = False
+
+    def add_arguments(self, parser) -> None:
+        env = os.environ.get
+        parser.add_argument("--issuer", required=True, help="The issuer URL, e.g. https://id.example.com")
+        parser.add_argument("--client-id", default=DEFAULTS.client_id)
+        parser.add_argument(
+            "--client-secret",
+            default=env("IDP_SELFTEST_CLIENT_SECRET", DEFAULTS.client_secret),
+            help="default: $IDP_SELFTEST_CLIENT_SECRET or the demo secret",
+        )
+        parser.add_argument("--client2-id", default=DEFAULTS.client2_id)
+        parser.add_argument(
+            "--client2-secret",
+            default=env("IDP_SELFTEST_CLIENT2_SECRET", DEFAULTS.client2_secret),
+            help="default: $IDP_SELFTEST_CLIENT2_SECRET or the demo secret",
+        )
+        parser.add_argument("--username", default=DEFAULTS.username)
+        parser.add_argument(
+            "--password",
+            default=env("IDP_SELFTEST_PASSWORD", DEFAULTS.password),
+            help="default: $IDP_SELFTEST_PASSWORD or the demo password",
+        )
+        parser.add_argument(
+            "--redirect-uri",
+            default=DEFAULTS.redirect_uri,
+            help="registered for both clients; nothing needs to listen there",
+        )
+        parser.add_argument(
+            "--post-logout-redirect-uri",
+            default=DEFAULTS.post_logout_redirect_uri,
+            help="registered for the first client",
+        )
+        parser.add_argument("--plan", choices=[*PLANS, "all"], default="all")
+        parser.add_argument("--only", metavar="MODULE_ID", help="run a single module")
+        parser.add_argument(
+            "--slow", action="store_true", help="really wait 30 s in oidcc-codereuse-30seconds"
+        )
+        parser.add_argument(
+            "--timeout", type=float, default=DEFAULTS.request_timeout, help="seconds per HTTP request"
+        )
+        parser.add_argument(
+            "--max-time",
+            type=float,
+            default=DEFAULTS.max_time,
+            help="seconds for the whole run (30 more with --slow)",
+        )
+
+    def handle(self, *args, **options) -> None:
+        try:
+            modules = select_modules(options["plan"], options["only"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        issuer = options["issuer"]
+        if not issuer.startswith(("https://", "http://")):
+            raise CommandError(f"--issuer must be an http(s) URL, not {issuer!r}")
+        config = Config(
+            issuer=issuer,
+            client_id=options["client_id"],
+            client_secret=options["client_secret"],
+            client2_id=options["client2_id"],
+            client2_secret=options["client2_secret"],
+            username=options["username"],
+            password=options["password"],
+            redirect_uri=options["redirect_uri"],
+            post_logout_redirect_uri=options["post_logout_redirect_uri"],
+            slow=options["slow"],
+            request_timeout=options["timeout"],
+            max_time=options["max_time"],
+        )
+
+        def report(result: Result) -> None:
+            self.stdout.write(result.line())
+            self.stdout.flush()
+
+        results = run_selftest(config, modules, report)
+        self.stdout.write(summary_line(results))
+        if any(result.status is Status.FAIL for result in results):
+            raise SystemExit(1)
