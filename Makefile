@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint format install
+.PHONY: run serve test lint format install
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,17 @@ run: $(BIN)/.installed
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py idp_load_demo
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Production-style serving: gunicorn (WEB_CONCURRENCY sync workers, default 2), DEBUG off, static
+# files through WhiteNoise, settings from the environment (DATABASE_URL, REDIS_URL, IDP_SIGNING_KEY
+# or IDP_SIGNING_KEY_FILE, IDP_ISSUER, SECRET_KEY). On a loopback issuer it loads the demo data too.
+HOST ?= 127.0.0.1
+serve: $(BIN)/.installed
+	DEBUG=0 $(BIN)/python manage.py migrate --noinput
+	DEBUG=0 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DEBUG=0 $(BIN)/python manage.py idp_load_demo --if-loopback
+	DEBUG=0 $(BIN)/gunicorn project.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} \
+		--worker-class sync --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 
 test: $(BIN)/.installed
 	$(BIN)/pytest

@@ -5,12 +5,14 @@ Include this module without a namespace (``path("", include("idp.urls"))``): it 
 
 from django.urls import include, path
 
-from .views import auth
+from .views import auth, health
 
 page_patterns = [
     path("", auth.home, name="home"),
     path("login", auth.LoginView.as_view(), name="login"),
     path("logout", auth.LogoutView.as_view(), name="logout"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]
 
 urlpatterns = [

@@ -13,8 +13,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--file", type=Path, default=None, help="Another demo file to load.")
+        parser.add_argument(
+            "--if-loopback",
+            action="store_true",
+            help="Load only on a loopback (development) issuer; do nothing, successfully, otherwise.",
+        )
 
-    def handle(self, *args, file=None, **options):
+    def handle(self, *args, file=None, if_loopback=False, **options):
+        if if_loopback and not is_loopback_url(idp_settings.ISSUER):
+            self.stdout.write("Not a loopback issuer: demo data not loaded.")
+            return
         if not is_loopback_url(idp_settings.ISSUER):
             raise CommandError(
                 "Refusing to load demo credentials: "
