@@ -41,6 +41,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         IDP_ISSUER="https://id.example.com",
         SECRET_KEY="x" * 20 + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH",
         IDP_SIGNING_KEY_FILE=str(key),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'empty.sqlite3'}",
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
