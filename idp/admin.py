@@ -10,6 +10,7 @@ import json
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -255,7 +256,7 @@ class IdpApplicationAdmin(ApplicationAdmin):
     def rotate_secret_view(self, request, object_id):
         client = get_object_or_404(Application, pk=object_id)
         if not self.has_change_permission(request, client):
-            return HttpResponseRedirect(reverse("admin:index"))
+            raise PermissionDenied
         change_url = reverse("admin:idp_application_change", args=[client.pk])
         if not KINDS[client.kind].has_secret:
             self.message_user(request, "A public client has no secret.", messages.ERROR)
