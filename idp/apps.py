@@ -9,9 +9,11 @@ class IdpConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.contrib.auth.signals import user_logged_in
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
 
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import audit, checks  # noqa: F401  (checks registers the system checks)
         from .sessions import on_user_logged_in
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="idp.sessions.record_authentication")
+        user_logged_in.connect(audit.on_user_logged_in, dispatch_uid="idp.audit.sign_in")
+        user_login_failed.connect(audit.on_user_login_failed, dispatch_uid="idp.audit.sign_in_failed")

@@ -26,6 +26,12 @@ DEFAULTS: dict[str, Any] = {
     "DEMO_DATA_FILE": "fixtures/demo.json",
     # How long relying parties may cache the JWKS and discovery documents.
     "METADATA_MAX_AGE": 3600,
+    # Bounds of a client's own access token lifetime, in seconds (5 minutes to 24 hours).
+    "CLIENT_ACCESS_TOKEN_LIFETIME_BOUNDS": (300, 86400),
+    # The longest an operator may keep a rotated client secret valid, in seconds (30 days).
+    "MAX_SECRET_GRACE_PERIOD": 30 * 24 * 3600,
+    # Audit events older than this many days are removed by `manage.py idp_audit_cleanup`.
+    "AUDIT_RETENTION_DAYS": 365,
 }
 
 
@@ -64,6 +70,11 @@ def oauth2_provider_settings(idp: dict[str, Any], **overrides: Any) -> dict[str,
         "OAUTH2_VALIDATOR_CLASS": "idp.oauth2_validators.IdpOAuth2Validator",
         "OIDC_SERVER_CLASS": "idp.server.IdpServer",
         "SCOPES_BACKEND_CLASS": "idp.scopes.IdpScopes",
+        "APPLICATION_ADMIN_CLASS": "idp.admin.IdpApplicationAdmin",
+        "ACCESS_TOKEN_ADMIN_CLASS": "idp.admin.IdpAccessTokenAdmin",
+        "GRANT_ADMIN_CLASS": "idp.admin.IdpGrantAdmin",
+        "ID_TOKEN_ADMIN_CLASS": "idp.admin.IdpIDTokenAdmin",
+        "REFRESH_TOKEN_ADMIN_CLASS": "idp.admin.IdpRefreshTokenAdmin",
         "CLIENT_SECRET_HASHER": "idp_client_secret",
         "OIDC_ENABLED": True,
         "OIDC_ISS_ENDPOINT": conf["ISSUER"],

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
+from .audit import Event, record
 from .claims import claim_names_for
 from .models import Consent
 
@@ -39,7 +40,9 @@ def consent_need(user, application, *, scopes: Iterable[str], claims: Iterable[s
     )
 
 
-def record_consent(user, application, *, scopes: Iterable[str], claims: Iterable[str] = ()) -> Consent:
+def record_consent(
+    user, application, *, scopes: Iterable[str], claims: Iterable[str] = (), request=None
+) -> Consent:
     """Add these scopes and claims to what ``user`` allowed ``application`` (never removes any)."""
     with transaction.atomic():
         consent, _ = Consent.objects.select_for_update().get_or_create(
@@ -50,11 +53,22 @@ def record_consent(user, application, *, scopes: Iterable[str], claims: Iterable
         if (merged_scopes, merged_claims) != (consent.scopes, consent.claims):
             consent.scopes, consent.claims = merged_scopes, merged_claims
             consent.save(update_fields=["scopes", "claims", "updated"])
+            record(
+                Event.CONSENT_GRANTED,
+                actor=user,
+                client=application,
+                request=request,
+                scope=merged_scopes,
+                claims=merged_claims,
+            )
     return consent
 
 
-def revoke_consent(user, application) -> bool:
-    """Forget the consent and revoke every token ``application`` holds for ``user``."""
+def revoke_consent(user, application, *, actor=None, request=None) -> bool:
+    """Forget the consent and revoke every token ``application`` holds for ``user``.
+
+    ``actor`` is who revoked it, when not the person themselves (an operator).
+    """
     with transaction.atomic():
         deleted, _ = Consent.objects.filter(user=user, application=application).delete()
         for refresh_token in get_refresh_token_model().objects.filter(
@@ -62,4 +76,12 @@ def revoke_consent(user, application) -> bool:
         ):
             refresh_token.revoke()
         get_access_token_model().objects.filter(user=user, application=application).delete()
+        if deleted:
+            record(
+                Event.CONSENT_REVOKED,
+                actor=actor or user,
+                client=application,
+                request=request,
+                user=user.get_username(),
+            )
     return bool(deleted)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from jwcrypto import jwk
 from oauth2_provider.models import (
@@ -94,6 +95,15 @@ class Application(AbstractApplication):
     client_uri = models.URLField(_("home page"), blank=True)
     policy_uri = models.URLField(_("privacy policy"), blank=True)
     tos_uri = models.URLField(_("terms of service"), blank=True)
+    access_token_lifetime = models.PositiveIntegerField(
+        _("access token lifetime (seconds)"),
+        null=True,
+        blank=True,
+        help_text=_("Between 300 (5 minutes) and 86400 (24 hours). Empty: the provider's default."),
+    )
+    # The hash of the secret before the last rotation, still accepted until it expires (or never).
+    previous_client_secret = models.CharField(max_length=255, blank=True, editable=False)
+    previous_client_secret_expires = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
@@ -190,3 +200,57 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"Consent of {self.user_id} to {self.application_id}"
+
+
+class AuditEvent(models.Model):
+    """One security-relevant event. Append-only: never changed, removed only by the retention cleanup.
+
+    Who and which client are kept both as links and as text, so an event outlives a deleted account.
+    """
+
+    class Event(models.TextChoices):
+        SIGN_IN = "sign_in", _("Sign-in succeeded")
+        SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+        CONSENT_GRANTED = "consent_granted", _("Consent granted")
+        CONSENT_REVOKED = "consent_revoked", _("Consent revoked")
+        TOKEN_ISSUED = "token_issued", _("Tokens issued")
+        TOKEN_REVOKED = "token_revoked", _("Token revoked")
+        REFRESH_TOKEN_REUSE = "refresh_token_reuse", _("Refresh token reuse detected")
+        CODE_REUSE = "code_reuse", _("Authorization code reuse detected")
+        CLIENT_CREATED = "client_created", _("Client created")
+        CLIENT_CHANGED = "client_changed", _("Client changed")
+        CLIENT_SECRET_ROTATED = "client_secret_rotated", _("Client secret rotated")
+        CLIENT_DISABLED = "client_disabled", _("Client disabled")
+        CLIENT_ENABLED = "client_enabled", _("Client enabled")
+        KEY_GENERATED = "key_generated", _("Signing key generated")
+
+    time = models.DateTimeField(_("time"), default=timezone.now, db_index=True, editable=False)
+    event = models.CharField(_("event"), max_length=32, choices=Event.choices, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_name = models.CharField(_("actor"), max_length=150, blank=True)
+    client = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    client_identifier = models.CharField(_("client ID"), max_length=255, blank=True, db_index=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-time", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} at {self.time:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit events are append-only; the retention cleanup removes old ones.")

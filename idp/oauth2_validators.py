@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote_plus
 
 from django.db import router, transaction
 from django.utils import timezone
@@ -14,7 +18,9 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
+from .audit import Event, record
 from .claims import claim_values, claims_for, requested_claims, supported_claims
+from .clients import previous_secret_matches
 from .conf import idp_settings
 from .keys import verification_key
 
@@ -47,6 +53,34 @@ class IdpOAuth2Validator(OAuth2Validator):
     def validate_jwt_bearer_token(self, token, scopes, request) -> bool:
         """An ID token is never an access token: refuse JWT-shaped bearer tokens outright."""
         return False
+
+    # --- client authentication: the previous secret during its grace period -----------------------
+
+    def _authenticate_basic_auth(self, request) -> bool:
+        if super()._authenticate_basic_auth(request):
+            return True
+        client_id, secret = _basic_credentials(self._extract_basic_auth(request), request)
+        return self._previous_secret_authenticates(request, client_id, secret)
+
+    def _authenticate_request_body(self, request) -> bool:
+        if super()._authenticate_request_body(request):
+            return True
+        client_id = getattr(request, "client_id", None)
+        return self._previous_secret_authenticates(
+            request, client_id, getattr(request, "client_secret", None)
+        )
+
+    def _previous_secret_authenticates(self, request, client_id, secret) -> bool:
+        """A rotated-away secret still authenticates its client until the operator's grace period ends."""
+        client = request.client
+        return bool(
+            client is not None
+            and client_id
+            and secret
+            and client.client_id == client_id
+            and client.client_type == client.CLIENT_CONFIDENTIAL
+            and previous_secret_matches(client, secret)
+        )
 
     # --- authorization codes ---------------------------------------------------------------------
 
@@ -100,6 +134,7 @@ class IdpOAuth2Validator(OAuth2Validator):
         claimed = Grant.objects.filter(pk=grant.pk, used_at__isnull=True).update(used_at=timezone.now())
         if not claimed:
             revoke_tokens_issued_from(grant)
+            record(Event.CODE_REUSE, actor=grant.user, client=client, request=request)
             return False
         if grant.is_expired():
             return False
@@ -168,8 +203,21 @@ class IdpOAuth2Validator(OAuth2Validator):
                         access_token=request.__dict__.get("_idp_access_token"),
                         token_family=refresh_token.token_family if refresh_token else None,
                     )
+                record(
+                    Event.TOKEN_ISSUED,
+                    actor=request.user,
+                    client=request.client,
+                    request=request,
+                    grant_type=request.grant_type,
+                    scope=token.get("scope", ""),
+                    refresh="refresh_token" in token,
+                    expires_in=token.get("expires_in"),
+                )
                 return saved
         RefreshToken.revoke_family(previous.token_family)
+        record(
+            Event.REFRESH_TOKEN_REUSE, actor=previous.user, client=request.client, request=request, race=True
+        )
         raise errors.InvalidGrantError(description="The refresh token was already used.", request=request)
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
@@ -218,7 +266,36 @@ class IdpOAuth2Validator(OAuth2Validator):
             request.auth_time = previous.auth_time
             request.amr = previous.amr.split()
             request.claims = previous.claims
+        elif refresh_token:
+            # DOT revokes the whole family when a revoked (rotated or revoked) token comes back.
+            reused = (
+                RefreshToken.objects.filter(
+                    token_checksum=hashlib.sha256(refresh_token.encode()).hexdigest(),
+                    revoked__isnull=False,
+                    application=client,
+                )
+                .select_related("user")
+                .first()
+            )
+            if reused is not None:
+                record(Event.REFRESH_TOKEN_REUSE, actor=reused.user, client=client, request=request)
         return valid
+
+    # --- revocation ------------------------------------------------------------------------------
+
+    def revoke_token(self, token, token_type_hint, request, *args, **kwargs) -> None:
+        """RFC 7009 revocation by the client itself, recorded when a token of the client was found."""
+        checksum = hashlib.sha256(token.encode()).hexdigest()
+        client_pk = getattr(request.client, "pk", None)
+        found = client_pk is not None and (
+            AccessToken.objects.filter(token_checksum=checksum, application_id=client_pk).exists()
+            or RefreshToken.objects.filter(
+                token_checksum=checksum, application_id=client_pk, revoked__isnull=True
+            ).exists()
+        )
+        super().revoke_token(token, token_type_hint, request, *args, **kwargs)
+        if found:
+            record(Event.TOKEN_REVOKED, client=request.client, request=request, via="revocation endpoint")
 
     # --- ID token and userinfo -------------------------------------------------------------------
 
@@ -260,6 +337,18 @@ class IdpOAuth2Validator(OAuth2Validator):
 
     def validate_silent_authorization(self, request) -> bool:
         return True
+
+
+def _basic_credentials(auth_string: str | None, request) -> tuple[str | None, str | None]:
+    """``client_id`` and secret from an HTTP Basic credential (RFC 6749 §2.3.1 form-encoding)."""
+    if not auth_string:
+        return None, None
+    try:
+        decoded = base64.b64decode(auth_string).decode(getattr(request, "encoding", None) or "utf-8")
+        client_id, secret = decoded.split(":", 1)
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+        return None, None
+    return unquote_plus(client_id), unquote_plus(secret)
 
 
 def _claims_request(request) -> dict:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from oauthlib.openid import Server
 
+from .conf import idp_settings
+
 
 def _refresh_token_only_for_offline_access(token: dict, token_handler, request) -> dict:
     # OIDC Core 11: offline access is what a refresh token is for; without it the client signs the
@@ -13,10 +15,26 @@ def _refresh_token_only_for_offline_access(token: dict, token_handler, request) 
     return token
 
 
-class IdpServer(Server):
-    """Authorization code grants mint a refresh token only when ``offline_access`` was granted."""
+def _access_token_lifetime(default: int):
+    """oauthlib asks this for ``expires_in``: the client's own lifetime, else the provider's."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def expires_in(request) -> int:
+        lifetime = getattr(request.client, "access_token_lifetime", None)
+        if lifetime:
+            low, high = idp_settings.CLIENT_ACCESS_TOKEN_LIFETIME_BOUNDS
+            return min(max(lifetime, low), high)
+        return default
+
+    return expires_in
+
+
+class IdpServer(Server):
+    """Per-client access token lifetimes; refresh tokens only when ``offline_access`` was granted."""
+
+    def __init__(self, request_validator, token_expires_in=None, *args, **kwargs):
+        default = (
+            token_expires_in if isinstance(token_expires_in, int) else idp_settings.ACCESS_TOKEN_LIFETIME
+        )
+        super().__init__(request_validator, _access_token_lifetime(default), *args, **kwargs)
         for grant in (self.auth_grant, self.openid_connect_auth):
             grant.register_token_modifier(_refresh_token_only_for_offline_access)

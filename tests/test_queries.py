@@ -40,6 +40,7 @@ def test_code_exchange_query_count(logged_in, web_client):
         "INSERT idp_accesstoken",
         "INSERT idp_refreshtoken",
         "UPDATE idp_grant",  # remember what the code became, to revoke it if the code is replayed
+        "INSERT idp_auditevent",  # the audit trail: tokens issued
         "RELEASE",
         "SELECT idp_accesstoken",  # DOT's TokenView re-reads the token for its app_authorized signal
     ]

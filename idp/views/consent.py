@@ -223,6 +223,7 @@ class IdpAuthorizationView(AuthorizationView):
                 get_application_model().objects.get(client_id=form.cleaned_data["client_id"]),
                 scopes=form.cleaned_data["scope"].split(),
                 claims=requested_claims(_json_or_none(form.cleaned_data.get("claims"))),
+                request=self.request,
             )
         return response
 

@@ -5,8 +5,11 @@ import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+from jwcrypto import jwk
 
-from idp.keys import generate_private_key_pem, jwks_document
+from idp.audit import Event, record
+from idp.keys import generate_private_key_pem, jwks_document, kid_of
 
 
 class Command(BaseCommand):
@@ -24,8 +27,13 @@ class Command(BaseCommand):
             if out.exists():
                 raise CommandError(f"{out} exists; refusing to overwrite a key.")
             fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            pem = generate_private_key_pem()
             with os.fdopen(fd, "w") as fh:
-                fh.write(generate_private_key_pem())
+                fh.write(pem)
+            try:
+                record(Event.KEY_GENERATED, kid=kid_of(jwk.JWK.from_pem(pem.encode())), file=str(out))
+            except DatabaseError:  # generating a key needs no database; the audit trail does
+                self.stderr.write("Note: no database to record this in the audit log.")
             self.stdout.write(f"Wrote {out}. Point IDP_SIGNING_KEY_FILE at it.")
         else:
             for key in json.loads(jwks_document())["keys"]:

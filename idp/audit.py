@@ -1,0 +1,63 @@
+"""The audit trail: every security-relevant event is recorded here, through ``record``."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from .conf import idp_settings
+from .models import AuditEvent
+
+Event = AuditEvent.Event
+
+# Detail keys that could carry a credential are dropped, whatever a caller passes.
+_SENSITIVE_KEY = re.compile(r"secret|password|token|code|credential|assertion|cookie", re.IGNORECASE)
+
+
+def client_address(request) -> str | None:
+    """The peer address of a Django request, or of an oauthlib request (its headers copy META)."""
+    if request is None:
+        return None
+    meta = getattr(request, "META", None)
+    if meta is None:
+        meta = getattr(request, "headers", None) or {}
+    return meta.get("REMOTE_ADDR") or None
+
+
+def record(event: str, *, actor=None, client=None, request=None, **details: Any) -> AuditEvent:
+    """Append one event: who (``actor``), which client, from which address, when, and safe details."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditEvent.objects.create(
+        event=event,
+        actor=actor,
+        actor_name=actor.get_username() if actor is not None else "",
+        client=client,
+        client_identifier=client.client_id if client is not None else "",
+        ip_address=client_address(request),
+        details={key: value for key, value in details.items() if not _SENSITIVE_KEY.search(key)},
+    )
+
+
+def delete_expired_events(*, now=None) -> int:
+    """Remove the events older than ``IDP['AUDIT_RETENTION_DAYS']``; return how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=idp_settings.AUDIT_RETENTION_DAYS)
+    deleted, _ = AuditEvent.objects.filter(time__lt=cutoff).delete()
+    return deleted
+
+
+def on_user_logged_in(sender, request, user, **kwargs) -> None:
+    record(Event.SIGN_IN, actor=user, request=request, backend=getattr(user, "backend", ""))
+
+
+def on_user_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    """A failed sign-in names the account only if it exists: a mistyped password is never kept."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    username = credentials.get(User.USERNAME_FIELD) or credentials.get("username")
+    account = User._default_manager.filter(**{User.USERNAME_FIELD: username}).first() if username else None
+    record(Event.SIGN_IN_FAILED, actor=account, request=request, known_account=account is not None)

@@ -1,0 +1,350 @@
+"""Clients by kind: validating their settings, creating them, rotating secrets, disabling them."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.contrib.auth.hashers import check_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, get_application_model, get_refresh_token_model
+
+from .audit import Event, record
+from .claims import SCOPES, USER_SCOPES
+from .conf import idp_settings, is_loopback_url
+
+
+@dataclass(frozen=True)
+class KindSetup:
+    """What a kind of client is: its grant, whether it holds a secret, and what it registers."""
+
+    grant_type: str
+    client_type: str
+    auth_method: str
+    redirects: bool
+    origins: bool
+
+    @property
+    def has_secret(self) -> bool:
+        return self.client_type == "confidential"
+
+
+CODE, CREDENTIALS, SECRET_BASIC = "authorization-code", "client-credentials", "client_secret_basic"
+KINDS: dict[str, KindSetup] = {
+    "web": KindSetup(CODE, "confidential", SECRET_BASIC, redirects=True, origins=False),
+    "spa": KindSetup(CODE, "public", "none", redirects=True, origins=True),
+    "native": KindSetup(CODE, "public", "none", redirects=True, origins=False),
+    "service": KindSetup(CREDENTIALS, "confidential", SECRET_BASIC, redirects=False, origins=False),
+}
+
+# RFC 8252 §7.1: a private-use scheme is a reverse domain name, e.g. com.example.app.
+PRIVATE_USE_SCHEME = re.compile(r"^[a-z][a-z0-9+\-]*(\.[a-z0-9+\-]+)+$")
+# 48 random bytes: 384 bits, far beyond guessing; 64 URL-safe characters.
+SECRET_BYTES = 48
+
+
+def kind_setup(kind: str) -> KindSetup:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise ValidationError(f"Unknown kind {kind!r}: choose one of {', '.join(KINDS)}.") from None
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+
+def split_values(value: str | Iterable[str] | None) -> list[str]:
+    """A whitespace-separated string or a list, as a list without duplicates."""
+    if value is None:
+        return []
+    items = value.split() if isinstance(value, str) else [v.strip() for v in value]
+    return list(dict.fromkeys(item for item in items if item))
+
+
+def redirect_uri_problem(uri: str, *, kind: str) -> str | None:
+    """Why ``uri`` cannot be a redirect URI of a ``kind`` client, or None when it can."""
+    if "*" in uri:
+        return f"{uri}: wildcards are not allowed; register every URI exactly."
+    if "#" in uri:
+        return f"{uri}: a redirect URI must not contain a fragment (#)."
+    parts = urlsplit(uri)
+    scheme = parts.scheme.lower()
+    if not scheme:
+        return f"{uri}: must be an absolute URI (https://...)."
+    if scheme in {"http", "https"}:
+        if not parts.hostname:
+            return f"{uri}: must be an absolute URI with a host."
+        if parts.username is not None or parts.password is not None:
+            return f"{uri}: must not contain a user name or password."
+        if scheme == "http" and not is_loopback_url(uri):
+            return (
+                f"{uri}: http is allowed only on loopback addresses (127.0.0.1, [::1], localhost); use https."
+            )
+        return None
+    if PRIVATE_USE_SCHEME.match(scheme):
+        if kind != "native":
+            return f"{uri}: private-use schemes like {scheme}: are for native apps only; use https."
+        return None
+    if kind == "native":
+        return f"{uri}: use https, loopback http, or a reverse-domain scheme like com.example.app:/callback."
+    return f"{uri}: the scheme {scheme}: is not allowed; use https."
+
+
+def clean_redirect_uris(value, *, kind: str, required: bool = True, label: str = "redirect URI") -> list[str]:
+    """The exact redirect URIs a ``kind`` client registers; every problem reported at once."""
+    uris = split_values(value)
+    setup = kind_setup(kind)
+    if not setup.redirects:
+        if uris:
+            raise ValidationError(f"A {kind} client uses no browser redirects: leave the {label}s empty.")
+        return []
+    if required and not uris:
+        raise ValidationError(f"Register at least one {label}.")
+    problems = [problem for uri in uris if (problem := redirect_uri_problem(uri, kind=kind))]
+    if problems:
+        raise ValidationError(problems)
+    return uris
+
+
+def clean_allowed_origins(value, *, kind: str) -> list[str]:
+    """Bare origins (scheme://host[:port]) a single-page app calls the token endpoint from."""
+    origins = split_values(value)
+    if origins and not kind_setup(kind).origins:
+        raise ValidationError(
+            "Only single-page apps call the provider from a browser: leave the origins empty."
+        )
+    problems = []
+    for origin in origins:
+        parts = urlsplit(origin)
+        if "*" in origin:
+            problems.append(f"{origin}: wildcards are not allowed.")
+        elif parts.scheme not in {"http", "https"} or not parts.hostname:
+            problems.append(f"{origin}: an origin looks like https://app.example.com.")
+        elif parts.path or parts.query or parts.fragment or "#" in origin or "@" in parts.netloc:
+            problems.append(f"{origin}: an origin is scheme://host[:port] only, without a path or a slash.")
+        elif parts.scheme == "http" and not is_loopback_url(origin):
+            problems.append(f"{origin}: http is allowed only for loopback addresses; use https.")
+    if problems:
+        raise ValidationError(problems)
+    return origins
+
+
+def clean_allowed_scopes(value, *, kind: str) -> list[str]:
+    """Known scopes only; a service acts for itself, so it gets no scope about a person."""
+    scopes = split_values(value)
+    unknown = [scope for scope in scopes if scope not in SCOPES]
+    if unknown:
+        raise ValidationError(f"Unknown scopes: {', '.join(unknown)}. Known: {', '.join(SCOPES)}.")
+    if kind == "service" and (personal := [scope for scope in scopes if scope in USER_SCOPES]):
+        raise ValidationError(f"A service acts for itself, not for a person: remove {', '.join(personal)}.")
+    return scopes
+
+
+def clean_access_token_lifetime(value: int | str | None) -> int | None:
+    """Seconds within the safe bounds, or None for the provider's default."""
+    if value in (None, ""):
+        return None
+    low, high = idp_settings.CLIENT_ACCESS_TOKEN_LIFETIME_BOUNDS
+    try:
+        seconds = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError("The access token lifetime is a number of seconds.") from None
+    if not low <= seconds <= high:
+        raise ValidationError(f"The access token lifetime must be between {low} and {high} seconds.")
+    return seconds
+
+
+def clean_grace_period(value: int | str | None) -> int:
+    """Seconds the previous secret stays valid after a rotation (0: not at all)."""
+    seconds = int(value or 0)
+    if not 0 <= seconds <= idp_settings.MAX_SECRET_GRACE_PERIOD:
+        raise ValidationError(
+            f"The grace period must be between 0 and {idp_settings.MAX_SECRET_GRACE_PERIOD} seconds."
+        )
+    return seconds
+
+
+def clean_client_settings(
+    *,
+    kind: str,
+    redirect_uris=None,
+    post_logout_redirect_uris=None,
+    allowed_origins=None,
+    allowed_scopes=None,
+    access_token_lifetime=None,
+) -> dict:
+    """Every kind-dependent setting of a client, cleaned; errors keyed by field, all at once."""
+    kind_setup(kind)
+    cleaners = {
+        "redirect_uris": lambda: " ".join(clean_redirect_uris(redirect_uris, kind=kind)),
+        "post_logout_redirect_uris": lambda: " ".join(
+            clean_redirect_uris(
+                post_logout_redirect_uris, kind=kind, required=False, label="post-logout redirect URI"
+            )
+        ),
+        "allowed_origins": lambda: " ".join(clean_allowed_origins(allowed_origins, kind=kind)),
+        "allowed_scopes": lambda: " ".join(clean_allowed_scopes(allowed_scopes, kind=kind)),
+        "access_token_lifetime": lambda: clean_access_token_lifetime(access_token_lifetime),
+    }
+    cleaned, errors = {}, {}
+    for field, clean in cleaners.items():
+        try:
+            cleaned[field] = clean()
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+# --- lifecycle -----------------------------------------------------------------------------------
+
+
+def generate_client_secret() -> str:
+    return secrets.token_urlsafe(SECRET_BYTES)
+
+
+def apply_kind(client, kind: str) -> None:
+    """Set what the kind decides: grant type, client type, RS256 ID tokens, a hashed secret."""
+    setup = kind_setup(kind)
+    client.kind = kind
+    client.authorization_grant_type = setup.grant_type
+    client.client_type = setup.client_type
+    client.algorithm = client.RS256_ALGORITHM
+    client.hash_client_secret = True
+
+
+@transaction.atomic
+def create_client(
+    *,
+    kind: str,
+    name: str,
+    client_id: str | None = None,
+    redirect_uris=None,
+    post_logout_redirect_uris=None,
+    allowed_origins=None,
+    allowed_scopes=None,
+    access_token_lifetime=None,
+    actor=None,
+    request=None,
+    **attributes,
+):
+    """Create a validated client; return it with its cleartext secret (None for public clients).
+
+    The secret exists in clear only in the return value: show it once, it is stored hashed.
+    ``attributes`` are the kind-independent fields (skip_authorization, is_verified, logo_uri...).
+    """
+    client = get_application_model()(name=name, **attributes)
+    if client_id:
+        client.client_id = client_id
+    apply_kind(client, kind)
+    cleaned = clean_client_settings(
+        kind=kind,
+        redirect_uris=redirect_uris,
+        post_logout_redirect_uris=post_logout_redirect_uris,
+        allowed_origins=allowed_origins,
+        allowed_scopes=allowed_scopes,
+        access_token_lifetime=access_token_lifetime,
+    )
+    for field, value in cleaned.items():
+        setattr(client, field, value)
+    secret = generate_client_secret() if KINDS[kind].has_secret else None
+    client.client_secret = secret or ""
+    client.full_clean(exclude=["client_secret", "user"])
+    client.save()
+    record(Event.CLIENT_CREATED, actor=actor, client=client, request=request, kind=kind)
+    return client, secret
+
+
+@transaction.atomic
+def rotate_client_secret(client, *, grace_seconds: int = 0, actor=None, request=None) -> str:
+    """Give ``client`` a new secret; the old one stays valid for ``grace_seconds`` (0: not at all)."""
+    if not KINDS[client.kind].has_secret:
+        raise ValidationError(f"A {client.kind} client is public: it has no secret to rotate.")
+    grace_seconds = clean_grace_period(grace_seconds)
+    secret = generate_client_secret()
+    if grace_seconds:
+        client.previous_client_secret = client.client_secret
+        client.previous_client_secret_expires = timezone.now() + timedelta(seconds=grace_seconds)
+    else:
+        client.previous_client_secret = ""
+        client.previous_client_secret_expires = None
+    client.client_secret = secret
+    client.save(update_fields=["client_secret", "previous_client_secret", "previous_client_secret_expires"])
+    record(
+        Event.CLIENT_SECRET_ROTATED, actor=actor, client=client, request=request, grace_seconds=grace_seconds
+    )
+    return secret
+
+
+def previous_secret_matches(client, provided: str) -> bool:
+    """True if ``provided`` is the client's previous secret and its grace period has not ended."""
+    expires = client.previous_client_secret_expires
+    if not client.previous_client_secret or expires is None or expires <= timezone.now():
+        return False
+    return check_password(provided, client.previous_client_secret)
+
+
+def revoke_client_tokens(client) -> int:
+    """Revoke every live refresh token (whole families) and access token of ``client``; return how many."""
+    RefreshToken = get_refresh_token_model()
+    AccessToken = get_access_token_model()
+    with transaction.atomic():
+        live_refresh = RefreshToken.objects.filter(application=client, revoked__isnull=True)
+        count = live_refresh.count() + AccessToken.objects.filter(application=client).count()
+        for family in set(live_refresh.exclude(token_family=None).values_list("token_family", flat=True)):
+            RefreshToken.revoke_family(family)
+        live_refresh.update(revoked=timezone.now())
+        AccessToken.objects.filter(application=client).delete()
+    return count
+
+
+@transaction.atomic
+def set_client_active(client, active: bool, *, actor=None, request=None) -> bool:
+    """Enable or disable ``client``; disabling revokes all its tokens. True if anything changed."""
+    if client.is_active == active:
+        return False
+    client.is_active = active
+    client.save(update_fields=["is_active", "updated"])
+    if active:
+        record(Event.CLIENT_ENABLED, actor=actor, client=client, request=request)
+    else:
+        revoked = revoke_client_tokens(client)
+        record(Event.CLIENT_DISABLED, actor=actor, client=client, request=request, revoked=revoked)
+    return True
+
+
+# --- integration ---------------------------------------------------------------------------------
+
+
+def integration_settings(client, *, secret: str | None = None) -> dict[str, str]:
+    """What a relying party configures: discovery URL, client_id, and how it authenticates."""
+    setup = KINDS[client.kind]
+    issuer = idp_settings.ISSUER
+    settings = {
+        "issuer": issuer,
+        "discovery_url": f"{issuer}/.well-known/openid-configuration",
+        "client_id": client.client_id,
+    }
+    if setup.has_secret:
+        settings["client_secret"] = secret or "<the secret shown once when it was created or rotated>"
+    settings["token_endpoint_auth_method"] = setup.auth_method
+    if setup.redirects:
+        uris = client.redirect_uris.split()
+        scopes = client.allowed_scopes.split() or ["openid", "profile", "email"]
+        settings.update(
+            grant_type="authorization_code",
+            response_type="code",
+            code_challenge_method="S256",
+            redirect_uri=uris[0] if uris else "",
+            scope=" ".join(scope for scope in scopes if scope != "offline_access"),
+        )
+    else:
+        settings.update(grant_type="client_credentials", token_endpoint=f"{issuer}/token")
+    return settings
