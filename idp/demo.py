@@ -11,6 +11,8 @@ from django.contrib.auth.hashers import check_password
 from django.db import transaction
 from oauth2_provider.models import get_application_model
 
+from .conf import idp_settings
+
 # Grant type and client type that each kind of client gets.
 KIND_SETUP = {
     "web": ("authorization-code", "confidential"),
@@ -26,9 +28,16 @@ USER_FIELDS = {
 }  # fmt: skip
 
 
-def read_demo_file(path: Path | None = None) -> dict[str, Any]:
-    from .conf import idp_settings
+# Stands for the issuer in a demo redirect URI, e.g. the API docs' OAuth 2 redirect page.
+ISSUER_PLACEHOLDER = "{issuer}"
 
+
+def redirect_uris_of(spec: dict[str, Any], *, issuer: str) -> list[str]:
+    """A demo client's redirect URIs, with ``{issuer}`` replaced by this server's issuer."""
+    return [uri.replace(ISSUER_PLACEHOLDER, issuer) for uri in spec.get("redirect_uris", [])]
+
+
+def read_demo_file(path: Path | None = None) -> dict[str, Any]:
     return json.loads(Path(path or idp_settings.DEMO_DATA_FILE).read_text())
 
 
@@ -54,9 +63,10 @@ def load_demo_data(data: dict[str, Any]) -> dict[str, int]:
         client.kind = spec["kind"]
         client.client_type = client_type
         client.authorization_grant_type = grant_type
-        client.redirect_uris = " ".join(spec.get("redirect_uris", []))
+        client.redirect_uris = " ".join(redirect_uris_of(spec, issuer=idp_settings.ISSUER))
         client.post_logout_redirect_uris = " ".join(spec.get("post_logout_redirect_uris", []))
         client.allowed_origins = " ".join(spec.get("allowed_origins", []))
+        client.allowed_scopes = " ".join(spec.get("allowed_scopes", []))
         client.skip_authorization = False
         secret = spec.get("client_secret", "")
         if not secret or not check_password(secret, client.client_secret):
@@ -83,7 +93,8 @@ def demo_credentials_in_use(data: dict[str, Any] | None = None) -> list[str]:
         if spec.get("client_secret"):
             in_use = check_password(spec["client_secret"], client.client_secret)
         else:  # a public client has no secret: it is the demo one while it keeps the demo redirects
-            in_use = client.redirect_uris.split() == spec.get("redirect_uris", [])
+            fixed = {uri for uri in spec.get("redirect_uris", []) if ISSUER_PLACEHOLDER not in uri}
+            in_use = bool(fixed) and fixed <= set(client.redirect_uris.split())
         if in_use:
             found.append(f"client {client.client_id}")
     return found
