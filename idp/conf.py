@@ -26,6 +26,11 @@ DEFAULTS: dict[str, Any] = {
     "DEMO_DATA_FILE": "fixtures/demo.json",
     # How long relying parties may cache the JWKS and discovery documents.
     "METADATA_MAX_AGE": 3600,
+    # Resource API (idp.api) request rates, in DRF's "number/period" form: all the tokens of one
+    # client together, and all the requests made for one person. None: unlimited.
+    "API_THROTTLE_RATES": {"client": "1200/minute", "user": "300/minute"},
+    # The public client pre-filled in the API docs' "Authorize" dialog (authorization code + PKCE).
+    "API_DOCS_CLIENT_ID": "demo-spa",
 }
 
 
