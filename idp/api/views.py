@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.http import JsonResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.settings import patched_settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound
@@ -27,6 +27,9 @@ from .permissions import IdpTokenHasScope, TokenForPerson
 from .schema import IdpAutoSchema, spectacular_settings
 from .serializers import ConsentSerializer, MeSerializer, UserSerializer
 from .throttling import ClientRateThrottle, PersonRateThrottle
+
+# Text parameters cannot hold a NUL character (PostgreSQL text cannot store one): say so in the schema.
+NO_NUL = r"^[^\u0000]*$"
 
 
 class ProtectedApi(APIView):
@@ -81,12 +84,17 @@ class MyConsentApi(ProtectedApi):
     required_scopes = ["consents:manage"]
     permission_classes = [IdpTokenHasScope, TokenForPerson]
 
-    @extend_schema(responses={204: None})
+    @extend_schema(
+        responses={204: None}, parameters=[OpenApiParameter("client_id", str, "path", pattern=NO_NUL)]
+    )
     def delete(self, request, client_id: str):
-        consent = Consent.objects.select_related("application").filter(
-            user=request.user, application__client_id=client_id
-        )
-        consent = consent.first()
+        consent = None
+        if "\x00" not in client_id:
+            consent = (
+                Consent.objects.select_related("application")
+                .filter(user=request.user, application__client_id=client_id)
+                .first()
+            )
         if consent is None:
             raise NotFound(f"You have not connected the app {client_id!r}.")
         revoke_consent(request.user, consent.application)
@@ -101,6 +109,14 @@ class UserPagination(PageNumberPagination):
     max_page_size = 200
 
 
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter("username", str, description="Exact username.", pattern=NO_NUL),
+            OpenApiParameter("email", str, description="Email address, in any case.", pattern=NO_NUL),
+        ]
+    )
+)
 class UsersApi(ProtectedApi, generics.ListAPIView):
     """The user directory, for services (client credentials with ``users:read``)."""
 
