@@ -47,10 +47,23 @@ SCOPES: dict[str, dict[str, Any]] = {
         "description": _("Keep access while you are away"),
         "claims": (),
     },
+    # Resource API scopes (idp.api): they release no claims.
+    "consents:manage": {
+        "description": _("See the apps connected to your account and disconnect them"),
+        "claims": (),
+    },
+    "users:read": {
+        "description": _("Read the directory of user accounts (services only)"),
+        "claims": (),
+    },
 }
 
+# The OpenID Connect scopes: what a client that signs people in may ask for unless told otherwise.
+OPENID_SCOPES = frozenset({"openid", "profile", "email", "address", "phone", "offline_access"})
 # Scopes that act on behalf of a person; a client-credentials token never carries them.
-USER_SCOPES = frozenset(SCOPES)
+USER_SCOPES = OPENID_SCOPES | {"consents:manage"}
+# Scopes only a service (client credentials, no person) may obtain.
+SERVICE_SCOPES = frozenset({"users:read"})
 
 
 def supported_claims() -> list[str]:

@@ -32,6 +32,11 @@ DEFAULTS: dict[str, Any] = {
     "MAX_SECRET_GRACE_PERIOD": 30 * 24 * 3600,
     # Audit events older than this many days are removed by `manage.py idp_audit_cleanup`.
     "AUDIT_RETENTION_DAYS": 365,
+    # Resource API (idp.api) request rates, in DRF's "number/period" form: all the tokens of one
+    # client together, and all the requests made for one person. None: unlimited.
+    "API_THROTTLE_RATES": {"client": "1200/minute", "user": "300/minute"},
+    # The public client pre-filled in the API docs' "Authorize" dialog (authorization code + PKCE).
+    "API_DOCS_CLIENT_ID": "demo-spa",
 }
 
 

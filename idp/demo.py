@@ -12,6 +12,7 @@ from django.db import transaction
 from oauth2_provider.models import get_application_model
 
 from .client_import import apply_client_specs
+from .conf import idp_settings
 
 USER_FIELDS = {
     "email", "email_verified", "first_name", "last_name", "middle_name", "nickname", "website", "gender",
@@ -20,9 +21,16 @@ USER_FIELDS = {
 }  # fmt: skip
 
 
-def read_demo_file(path: Path | None = None) -> dict[str, Any]:
-    from .conf import idp_settings
+# Stands for the issuer in a demo redirect URI, e.g. the API docs' OAuth 2 redirect page.
+ISSUER_PLACEHOLDER = "{issuer}"
 
+
+def redirect_uris_of(spec: dict[str, Any], *, issuer: str) -> list[str]:
+    """A demo client's redirect URIs, with ``{issuer}`` replaced by this server's issuer."""
+    return [uri.replace(ISSUER_PLACEHOLDER, issuer) for uri in spec.get("redirect_uris", [])]
+
+
+def read_demo_file(path: Path | None = None) -> dict[str, Any]:
     return json.loads(Path(path or idp_settings.DEMO_DATA_FILE).read_text())
 
 
@@ -38,7 +46,13 @@ def load_demo_data(data: dict[str, Any]) -> dict[str, int]:
             user.set_password(spec["password"])
         user.save()
     # Demo secrets are short and public; the loader refuses to run on a non-loopback issuer.
-    apply_client_specs(data["clients"], allow_weak_secrets=True)
+    clients = [
+        {**spec, "redirect_uris": redirect_uris_of(spec, issuer=idp_settings.ISSUER)}
+        if "redirect_uris" in spec
+        else spec
+        for spec in data["clients"]
+    ]
+    apply_client_specs(clients, allow_weak_secrets=True)
     return {"users": len(data["users"]), "clients": len(data["clients"])}
 
 
@@ -60,7 +74,8 @@ def demo_credentials_in_use(data: dict[str, Any] | None = None) -> list[str]:
         if spec.get("client_secret"):
             in_use = check_password(spec["client_secret"], client.client_secret)
         else:  # a public client has no secret: it is the demo one while it keeps the demo redirects
-            in_use = client.redirect_uris.split() == spec.get("redirect_uris", [])
+            fixed = {uri for uri in spec.get("redirect_uris", []) if ISSUER_PLACEHOLDER not in uri}
+            in_use = bool(fixed) and fixed <= set(client.redirect_uris.split())
         if in_use:
             found.append(f"client {client.client_id}")
     return found

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from oauth2_provider.scopes import BaseScopes
 
-from .claims import SCOPES, USER_SCOPES
+from .claims import OPENID_SCOPES, SCOPES, SERVICE_SCOPES, USER_SCOPES
 
 
 class IdpScopes(BaseScopes):
-    """Scopes from the claims catalogue; service clients get no person-related scope."""
+    """Scopes from the claims catalogue: person scopes for clients that sign people in, service scopes
+    for client-credentials clients, never the other way round."""
 
     def get_all_scopes(self) -> dict[str, str]:
         return {name: str(spec["description"]) for name, spec in SCOPES.items()}
@@ -18,12 +19,14 @@ class IdpScopes(BaseScopes):
         if application is None:
             return list(SCOPES)
         if application.allowed_scopes.strip():
-            scopes = [scope for scope in application.allowed_scopes.split() if scope in SCOPES]
+            allowed = set(application.allowed_scopes.split())
         else:
-            scopes = list(USER_SCOPES)
+            allowed = OPENID_SCOPES
         if application.authorization_grant_type == "client-credentials":
-            scopes = [scope for scope in scopes if scope not in USER_SCOPES]
-        return scopes
+            fitting = SERVICE_SCOPES
+        else:
+            fitting = USER_SCOPES
+        return [scope for scope in SCOPES if scope in allowed and scope in fitting]
 
     def get_default_scopes(self, application=None, request=None, *args, **kwargs) -> list[str]:
         if application is not None and application.authorization_grant_type == "client-credentials":

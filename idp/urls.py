@@ -1,6 +1,7 @@
 """The provider's URLs: pages (namespace ``idp``) and protocol endpoints (namespace ``oauth2_provider``).
 
-Include this module without a namespace (``path("", include("idp.urls"))``): it brings both.
+Include this module without a namespace (``path("", include("idp.urls"))``): it brings both, and
+the resource API under ``/api/`` (namespace ``idp-api``).
 """
 
 from django.urls import include, path
@@ -17,5 +18,6 @@ page_patterns = [
 
 urlpatterns = [
     path("", include((page_patterns, "idp"))),
+    path("api/", include("idp.api.urls")),
     path("", include("idp.oauth_urls")),
 ]

@@ -79,6 +79,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "oauth2_provider",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "idp",
 ]
 
@@ -146,6 +150,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# The resource API (idp.api) sets its own authentication, permissions, throttles and renderers per
+# view; these defaults only make any other DRF view as strict, and describe views for drf-spectacular.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["idp.api.authentication.IdpOAuth2Authentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "idp.api.schema.IdpAutoSchema",
+    "EXCEPTION_HANDLER": "idp.api.exceptions.api_exception_handler",
+}
 
 LOGIN_URL = "idp:login"
 LOGIN_REDIRECT_URL = "idp:home"

@@ -23,6 +23,7 @@ def test_demo_loader_is_idempotent_and_uses_documented_credentials():
     assert web.skip_authorization is False
     spa = Application.objects.get(client_id="demo-spa")
     assert (spa.client_type, spa.allowed_origins) == ("public", "http://127.0.0.1:8765")
+    assert "http://127.0.0.1:8765/spa/callback" in spa.redirect_uris.split()
     service = Application.objects.get(client_id="demo-service")
     assert service.authorization_grant_type == "client-credentials"
     assert check_password("demo-service-secret", service.client_secret)
@@ -32,3 +33,21 @@ def test_alice_has_a_full_profile():
     call_command("idp_load_demo")
     alice = User.objects.get(username="alice")
     assert alice.email_verified and alice.phone_number and alice.street_address
+
+
+def test_demo_clients_get_the_api_scopes():
+    call_command("idp_load_demo")
+    scopes = {app.client_id: set(app.allowed_scopes.split()) for app in Application.objects.all()}
+    assert "consents:manage" in scopes["demo-web"] and "consents:manage" in scopes["demo-spa"]
+    assert scopes["demo-service"] == {"users:read"}
+    assert "users:read" not in scopes["demo-web"] | scopes["demo-spa"]
+
+
+def test_demo_spa_may_redirect_to_the_api_docs_of_this_issuer(settings):
+    settings.IDP = {**settings.IDP, "ISSUER": "http://127.0.0.1:9000"}
+    call_command("idp_load_demo")
+    spa = Application.objects.get(client_id="demo-spa")
+    assert spa.redirect_uris.split() == [
+        "http://127.0.0.1:8765/spa/callback",
+        "http://127.0.0.1:9000/api/docs/oauth2-redirect.html",
+    ]

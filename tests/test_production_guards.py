@@ -88,6 +88,7 @@ def test_demo_credentials_block_production_start(settings):
     [error] = checks.check_demo_credentials(None)
     assert error.id == "idp.E004"
     assert "client demo-web" in error.msg and "user alice" in error.msg
+    assert "client demo-spa" in error.msg
 
 
 @pytest.mark.django_db
