@@ -62,6 +62,12 @@ IDP = {
     "RETIRED_SIGNING_KEYS": _retired_keys,
     "DEMO_DATA_FILE": BASE_DIR / "fixtures" / "demo.json",
 }
+# e.g. IDP_API_THROTTLE_RATES="client=1200/minute,user=300/minute" ("none" for unlimited).
+if _rates := env_list("IDP_API_THROTTLE_RATES"):
+    IDP["API_THROTTLE_RATES"] = {
+        name.strip(): (None if rate.strip() == "none" else rate.strip())
+        for name, rate in (item.split("=", 1) for item in _rates)
+    }
 OAUTH2_PROVIDER = oauth2_provider_settings(IDP)
 
 AUTH_USER_MODEL = "idp.User"
@@ -88,6 +94,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "idp.middleware.WellKnownDocumentsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -127,7 +134,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 # Any instance can serve any request: state lives in the database and, when REDIS_URL is set,
 # in Redis (cache and sessions). Without it, one process's local memory (development).

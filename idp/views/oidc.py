@@ -20,6 +20,7 @@ def _public_json(body: bytes) -> HttpResponse:
     response = HttpResponse(body, content_type="application/json")
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = f"public, max-age={idp_settings.METADATA_MAX_AGE}"
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
