@@ -5,12 +5,24 @@ Include this module without a namespace (``path("", include("idp.urls"))``): it 
 
 from django.urls import include, path
 
-from .views import auth
+from .views import account, auth, theme
 
 page_patterns = [
     path("", auth.home, name="home"),
     path("login", auth.LoginView.as_view(), name="login"),
     path("logout", auth.LogoutView.as_view(), name="logout"),
+    path("password-reset", auth.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent", auth.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>",
+        auth.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password-reset/done", auth.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("account/apps", account.connected_apps_page, name="connected-apps"),
+    path("account/apps/<int:application_id>/revoke", account.revoke, name="revoke"),
+    path("account/profile", account.profile, name="profile"),
+    path("theme.css", theme.theme, name="theme"),
 ]
 
 urlpatterns = [
