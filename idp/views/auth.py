@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
@@ -71,9 +72,19 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form):
         # Links point at the issuer, never at whatever Host header the request came with.
-        self.domain_override, self.use_https = _issuer_parts()
-        self.extra_email_context = {"site_name": idp_settings.SITE_NAME}
-        return super().form_valid(form)
+        domain, use_https = _issuer_parts()
+        form.save(
+            domain_override=domain,
+            use_https=use_https,
+            token_generator=self.token_generator,
+            from_email=self.from_email,
+            email_template_name=self.email_template_name,
+            subject_template_name=self.subject_template_name,
+            html_email_template_name=self.html_email_template_name,
+            request=self.request,
+            extra_email_context={"site_name": idp_settings.SITE_NAME},
+        )
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
