@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint format install
+.PHONY: run test lint format install browser
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,11 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed browser
+
+# The browser tests' own needs: Debian's Chromium (apt) and axe-core (npm, pinned in package-lock.json).
+browser:
+	bash .ci/install-browser
 
 # Development server: SQLite, a generated signing key in var/keys/, demo data loaded.
 # The issuer follows PORT (http://127.0.0.1:$PORT) unless IDP_ISSUER is set.
@@ -22,7 +26,7 @@ run: $(BIN)/.installed
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py idp_load_demo
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(BIN)/.installed
+test: install
 	$(BIN)/pytest
 
 lint: $(BIN)/.installed

@@ -26,6 +26,10 @@ USER_FIELDS = {
 }  # fmt: skip
 
 
+# What the consent page shows about a client (optional in the demo file).
+CLIENT_BRANDING = ("is_verified", "logo_uri", "client_uri", "policy_uri", "tos_uri")
+
+
 def read_demo_file(path: Path | None = None) -> dict[str, Any]:
     from .conf import idp_settings
 
@@ -58,6 +62,8 @@ def load_demo_data(data: dict[str, Any]) -> dict[str, int]:
         client.post_logout_redirect_uris = " ".join(spec.get("post_logout_redirect_uris", []))
         client.allowed_origins = " ".join(spec.get("allowed_origins", []))
         client.skip_authorization = False
+        for field in CLIENT_BRANDING:
+            setattr(client, field, spec.get(field, Application._meta.get_field(field).get_default()))
         secret = spec.get("client_secret", "")
         if not secret or not check_password(secret, client.client_secret):
             client.client_secret = secret

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import get_access_token_model, get_application_model
@@ -105,8 +107,18 @@ def describe_claims(user, claims: Iterable[str]) -> list[Detail]:
     ]
 
 
-def describe_scopes(user, scopes: Iterable[str]) -> list[ScopeItem]:
-    """Each scope in plain language, with the concrete values it would release about ``user``."""
+def _without_name_parts(details: tuple[Detail, ...]) -> tuple[Detail, ...]:
+    """With the full name shown, its given and family parts only repeat it."""
+    if not any(detail.name == "name" for detail in details):
+        return details
+    return tuple(detail for detail in details if detail.name not in {"given_name", "family_name"})
+
+
+def describe_scopes(user, scopes: Iterable[str], *, brief: bool = False) -> list[ScopeItem]:
+    """Each scope in plain language, with the concrete values it would release about ``user``.
+
+    ``brief`` (the consent page) leaves out details that only repeat another one.
+    """
     items = []
     for name in dict.fromkeys(scopes):
         spec = SCOPES.get(name)
@@ -116,6 +128,8 @@ def describe_scopes(user, scopes: Iterable[str]) -> list[ScopeItem]:
             )
             continue
         details = claim_details(user, spec["claims"])
+        if brief:
+            details = _without_name_parts(details)
         explanation = str(SCOPE_EXPLANATIONS.get(name, ""))
         if name == "profile" and not details:
             explanation = gettext("Your profile has nothing filled in yet.")
@@ -180,6 +194,14 @@ class ConnectedApp:
     changed: datetime
     last_used: datetime | None
 
+    @property
+    def last_used_text(self) -> str:
+        if self.last_used is None:
+            return ""
+        if timezone.now() - self.last_used < timedelta(minutes=1):
+            return gettext("just now")
+        return gettext("%(time)s ago") % {"time": timesince(self.last_used, depth=1)}
+
 
 def connected_apps(user) -> list[ConnectedApp]:
     """Every client ``user`` has allowed, by name, with the time of its latest token for them."""
@@ -213,18 +235,24 @@ _FATAL_ERROR_TEXT: dict[str, Any] = {
     "InvalidClientIdError": _(
         "The app that sent you here is not registered with this service, or it is disabled."
     ),
-    "MissingClientIdError": _("The app that sent you here did not say which app it is."),
+    "MissingClientIdError": _(
+        "The app that sent you here did not say which app it is, so you were not sent back."
+    ),
     "InvalidRedirectURIError": _(
         "The app asked to send you back to an address it has not registered, so you were not sent there."
     ),
     "MismatchingRedirectURIError": _(
         "The app asked to send you back to an address it has not registered, so you were not sent there."
     ),
-    "MissingRedirectURIError": _("The app did not say where to send you back to."),
+    "MissingRedirectURIError": _("The app did not say where to send you back to, so you were not sent back."),
 }
 
 
 def authorization_error_text(error: Any) -> str:
     """A sentence for a person about an authorization request that cannot be answered by redirect."""
     text = _FATAL_ERROR_TEXT.get(type(error).__name__)
-    return str(text) if text else gettext("The sign-in request from the app was not valid.")
+    return (
+        str(text)
+        if text
+        else gettext("The sign-in request from the app was not valid, so you were not sent back.")
+    )

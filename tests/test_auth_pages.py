@@ -80,6 +80,7 @@ def test_lockout_by_account_after_five_failures_even_with_the_right_password(cli
     )
     assert response.status_code == 429
     assert b"Too many sign-in attempts" in response.content
+    assert b"Please wait 15 minutes, then try again." in response.content
     assert "_auth_user_id" not in client.session
 
 

@@ -40,7 +40,7 @@ def test_already_granted_and_new_scopes_are_listed_apart(logged_in, user, web_cl
     record_consent(user, web_client, scopes=["openid", "profile"])
     page = consent_page(logged_in, web_client, scope="openid profile email")
     html = page.content.decode()
-    assert "now also asks to:" in html
+    assert "now also asks for:" in html
     assert 'data-scope="email"' in html and 'data-scope="profile"' not in html
     assert 'data-granted-scope="profile"' in html and 'data-granted-scope="openid"' in html
 
@@ -94,3 +94,13 @@ def test_individually_requested_claim_is_shown_with_its_value(logged_in, web_cli
     page = consent_page(logged_in, web_client, scope="openid", claims='{"userinfo": {"email": null}}')
     html = page.content.decode()
     assert 'data-claim="email"' in html and "alice@example.com" in html
+
+
+def test_unknown_client_gets_a_page_in_human_words(logged_in):
+    response = logged_in.get(
+        "/authorize",
+        {"response_type": "code", "client_id": "<b>nobody</b>", "redirect_uri": "https://x.example/cb"},
+    )
+    assert response.status_code == 400
+    assert b"is not registered with this service" in response.content
+    assert b"<b>nobody</b>" not in response.content

@@ -32,3 +32,10 @@ def test_alice_has_a_full_profile():
     call_command("idp_load_demo")
     alice = User.objects.get(username="alice")
     assert alice.email_verified and alice.phone_number and alice.street_address
+
+
+def test_demo_clients_carry_consent_page_branding():
+    call_command("idp_load_demo")
+    web = Application.objects.get(client_id="demo-web")
+    assert web.is_verified and web.policy_uri == "http://127.0.0.1:8765/privacy"
+    assert Application.objects.get(client_id="demo-web-2").is_verified is False

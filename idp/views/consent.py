@@ -270,7 +270,7 @@ class IdpAuthorizationView(AuthorizationView):
             scope_details=[_describe(name) for name in context["scopes"] if name in SCOPES],
             # The same, as a person reads it: plain words and the concrete values each would release.
             client=client_card(context["application"]),
-            new_scope_items=describe_scopes(self.request.user, need.new_scopes),
+            new_scope_items=describe_scopes(self.request.user, need.new_scopes, brief=True),
             granted_scope_items=describe_scopes(self.request.user, need.granted_scopes),
             new_claim_items=describe_claims(self.request.user, need.new_claims),
         )
