@@ -87,15 +87,19 @@ def to_the_app(page, action: Callable[[], object], *, path: str = "/callback") -
     """Run ``action`` (a click, a goto) that must send the browser to the app; the query it was sent with."""
     from playwright.sync_api import Error as PlaywrightError
 
-    with page.expect_request(lambda request: request.url.startswith(f"{RP_ORIGIN}{path}?")) as sent:
+    def arrived(frame) -> bool:  # the stub page, or Chromium's error page for the refused connection
+        return frame.parent_frame is None and frame.url.startswith((RP_ORIGIN, "chrome-error:"))
+
+    def sent_to_the_app(request) -> bool:
+        return request.url.startswith(f"{RP_ORIGIN}{path}?")
+
+    with page.expect_event("framenavigated", predicate=arrived), page.expect_request(sent_to_the_app) as sent:
         try:
             action()
         except PlaywrightError as exc:
             if "ERR_CONNECTION_REFUSED" not in str(exc):
                 raise
-    # Let the navigation end (the stub page, or Chromium's error page) so it cannot interrupt the next.
-    page.wait_for_url(lambda url: url.startswith((RP_ORIGIN, "chrome-error:")))
-    page.wait_for_load_state()
+    page.wait_for_load_state()  # so that this navigation cannot interrupt the next one
     return {key: values[0] for key, values in parse_qs(urlsplit(sent.value.url).query).items()}
 
 
