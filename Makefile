@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run serve test lint format install bench
+.PHONY: run serve test lint format install bench browser
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,11 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed browser
+
+# The browser tests' own needs: Debian's Chromium (apt) and axe-core (npm, pinned in package-lock.json).
+browser:
+	bash .ci/install-browser
 
 # Development server: SQLite, a generated signing key in var/keys/, demo data loaded.
 # The issuer follows PORT (http://127.0.0.1:$PORT) unless IDP_ISSUER is set.
@@ -33,7 +37,7 @@ serve: $(BIN)/.installed
 	DEBUG=0 $(BIN)/gunicorn project.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} \
 		--worker-class sync --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 
-test: $(BIN)/.installed
+test: install
 	$(BIN)/pytest
 
 lint: $(BIN)/.installed

@@ -69,3 +69,30 @@ def refuse_unsafe_start() -> None:
             f"Refusing to start: development demo credentials are in use ({', '.join(found)}) "
             f"on the non-loopback issuer {idp_settings.ISSUER}."
         )
+
+
+@checks.register()
+def check_branding(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """The accent colour is a ``#rrggbb`` colour readable on white (WCAG AA, 4.5:1)."""
+    from .branding import HEX_COLOR, contrast_ratio
+
+    color = idp_settings.ACCENT_COLOR
+    if not isinstance(color, str) or not HEX_COLOR.match(color):
+        return [
+            checks.Error(
+                f"IDP['ACCENT_COLOR'] must be a colour like #0b57d0, not {color!r}.",
+                hint="The default colour is used until it is fixed.",
+                id="idp.E005",
+            )
+        ]
+    ratio = contrast_ratio(color)
+    if ratio < 4.5:
+        return [
+            checks.Warning(
+                f"IDP['ACCENT_COLOR'] {color} has a contrast of {ratio:.1f}:1 with white; "
+                "buttons and links need 4.5:1 to be readable (WCAG 2.1 AA).",
+                hint="Choose a darker colour.",
+                id="idp.W001",
+            )
+        ]
+    return []

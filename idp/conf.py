@@ -37,6 +37,26 @@ DEFAULTS: dict[str, Any] = {
     "API_THROTTLE_RATES": {"client": "1200/minute", "user": "300/minute"},
     # The public client pre-filled in the API docs' "Authorize" dialog (authorization code + PKCE).
     "API_DOCS_CLIENT_ID": "demo-spa",
+    # How many reverse proxies in front of the site append to X-Forwarded-For: the client address
+    # used for brute-force lockout is the entry that many places from the end. 0: REMOTE_ADDR.
+    "TRUSTED_PROXIES": 0,
+    # --- The pages people see (sign-in, consent, account) ----------------------------------------
+    # The name people know this sign-in service by: page titles, header, emails.
+    "SITE_NAME": "Django IdP",
+    # The site logo shown beside the name: a path under STATIC_URL ("brand/logo.svg") or an absolute
+    # https URL. Empty: the name alone. For a different layout altogether, override "idp/base.html".
+    "SITE_LOGO": "",
+    # Brand colour of buttons, links and focus rings, as #rrggbb. It must keep a 4.5:1 contrast with
+    # white (WCAG AA), which the system check idp.W001 verifies.
+    "ACCENT_COLOR": "#0b57d0",
+    # The Content-Security-Policy header of every response (idp.middleware.SecurityHeadersMiddleware).
+    # Scripts and styles from this site only, nothing inline; client logos may come from any https URL;
+    # no framing. A response that already has the header keeps its own. form-action stays open on
+    # purpose: the consent and logout forms end in a redirect to the client, which it would block.
+    "CONTENT_SECURITY_POLICY": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    ),
 }
 
 

@@ -1,4 +1,4 @@
-"""Answers the static-per-deployment metadata documents before sessions, CSRF and auth run."""
+"""Middleware of the provider: metadata answered early, and the security headers Django lacks."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
+from .conf import idp_settings
 from .views import oidc
 
 
@@ -31,3 +32,17 @@ class WellKnownDocumentsMiddleware:
         if view is not None and request.method in ("GET", "HEAD"):
             return view(request)
         return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """Adds ``IDP['CONTENT_SECURITY_POLICY']`` to every response that does not carry its own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = idp_settings.CONTENT_SECURITY_POLICY
+        if policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = policy
+        return response

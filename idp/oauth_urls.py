@@ -15,13 +15,13 @@ from .views.oidc import (
     oauth_authorization_server,
     openid_configuration,
 )
-from .views.tokens import IntrospectionView
+from .views.tokens import IdpTokenView, IntrospectionView
 
 app_name = "oauth2_provider"
 
 urlpatterns = [
     path("authorize", IdpAuthorizationView.as_view(), name="authorize"),
-    path("token", dot_views.TokenView.as_view(), name="token"),
+    path("token", IdpTokenView.as_view(), name="token"),
     path("revoke", dot_views.RevokeTokenView.as_view(), name="revoke-token"),
     path("introspect", IntrospectionView.as_view(), name="introspect"),
     path("userinfo", IdpUserInfoView.as_view(), name="user-info"),

@@ -6,7 +6,7 @@ the resource API under ``/api/`` (namespace ``idp-api``).
 
 from django.urls import include, path
 
-from .views import auth, health
+from .views import account, auth, health, theme
 
 page_patterns = [
     path("", auth.home, name="home"),
@@ -14,6 +14,18 @@ page_patterns = [
     path("logout", auth.LogoutView.as_view(), name="logout"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("password-reset", auth.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent", auth.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>",
+        auth.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password-reset/done", auth.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("account/apps", account.connected_apps_page, name="connected-apps"),
+    path("account/apps/<int:application_id>/revoke", account.revoke, name="revoke"),
+    path("account/profile", account.profile, name="profile"),
+    path("theme.css", theme.theme, name="theme"),
 ]
 
 urlpatterns = [

@@ -6,6 +6,7 @@ start-up refuses DEBUG, a non-https issuer, a missing SECRET_KEY or a missing si
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -61,6 +62,11 @@ IDP = {
     "SIGNING_KEY": _signing_key,
     "RETIRED_SIGNING_KEYS": _retired_keys,
     "DEMO_DATA_FILE": BASE_DIR / "fixtures" / "demo.json",
+    "SITE_NAME": os.environ.get("IDP_SITE_NAME", "Django IdP"),
+    "SITE_LOGO": os.environ.get("IDP_SITE_LOGO", ""),
+    "ACCENT_COLOR": os.environ.get("IDP_ACCENT_COLOR", "#0b57d0"),
+    # One TLS proxy in front appends the client's address to X-Forwarded-For.
+    "TRUSTED_PROXIES": 1 if env_bool("BEHIND_TLS_PROXY") else 0,
 }
 # e.g. IDP_API_THROTTLE_RATES="client=1200/minute,user=300/minute" ("none" for unlimited).
 if _rates := env_list("IDP_API_THROTTLE_RATES"):
@@ -89,11 +95,14 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "idp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Adds the Content-Security-Policy to every response, including the early answers below.
+    "idp.middleware.SecurityHeadersMiddleware",
     "idp.middleware.WellKnownDocumentsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -102,6 +111,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -117,6 +128,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "idp.context_processors.site",
             ],
         },
     },
@@ -167,6 +179,24 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "idp.api.schema.IdpAutoSchema",
     "EXCEPTION_HANDLER": "idp.api.exceptions.api_exception_handler",
 }
+
+# django-axes first: it refuses locked-out sign-ins before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "idp.backends.UsernameOrEmailBackend",
+]
+
+# Brute-force protection (django-axes): 5 failed sign-ins lock that account, and separately that
+# address, for 15 minutes. Operators unlock early in the admin (Axes > Access attempts: delete) or
+# with `manage.py axes_reset_username alice` / `axes_reset_ip 192.0.2.1`.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "idp.backends.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "idp.backends.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "idp/lockout.html"
+AXES_SENSITIVE_PARAMETERS = ["username", "password"]
 
 LOGIN_URL = "idp:login"
 LOGIN_REDIRECT_URL = "idp:home"

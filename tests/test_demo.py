@@ -51,3 +51,10 @@ def test_demo_spa_may_redirect_to_the_api_docs_of_this_issuer(settings):
         "http://127.0.0.1:8765/spa/callback",
         "http://127.0.0.1:9000/api/docs/oauth2-redirect.html",
     ]
+
+
+def test_demo_clients_carry_consent_page_branding():
+    call_command("idp_load_demo")
+    web = Application.objects.get(client_id="demo-web")
+    assert web.is_verified and web.policy_uri == "http://127.0.0.1:8765/privacy"
+    assert Application.objects.get(client_id="demo-web-2").is_verified is False

@@ -28,6 +28,7 @@ from ..claims import SCOPES, requested_claims
 from ..conf import idp_settings
 from ..consent import consent_need, record_consent
 from ..id_tokens import verified_claims
+from ..presentation import authorization_error_text, client_card, describe_claims, describe_scopes
 from ..sessions import authentication_time
 
 # RFC 7636 §4.2: 43 to 128 characters of the unreserved set.
@@ -234,7 +235,11 @@ class IdpAuthorizationView(AuthorizationView):
             return render(
                 self.request,
                 self.error_template_name,
-                {"error": error.error, "description": error.description},
+                {
+                    "error": error.error,
+                    "description": error.description,
+                    "explanation": authorization_error_text(error),
+                },
                 status=response_kwargs.get("status", 400),
             )
         if "form" in context:
@@ -264,6 +269,11 @@ class IdpAuthorizationView(AuthorizationView):
             granted_scopes=[_describe(name) for name in need.granted_scopes],
             new_claims=need.new_claims,
             scope_details=[_describe(name) for name in context["scopes"] if name in SCOPES],
+            # The same, as a person reads it: plain words and the concrete values each would release.
+            client=client_card(context["application"]),
+            new_scope_items=describe_scopes(self.request.user, need.new_scopes, brief=True),
+            granted_scope_items=describe_scopes(self.request.user, need.granted_scopes),
+            new_claim_items=describe_claims(self.request.user, need.new_claims),
         )
         return super().render_to_response(context, **response_kwargs)
 

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -36,6 +36,7 @@ _HOSTILE_ENV = (
 class LiveIdp:
     base_url: str
     log_path: Path
+    env: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def discovery_url(self) -> str:
@@ -43,6 +44,10 @@ class LiveIdp:
 
     def log_tail(self, lines: int = 60) -> str:
         return _tail(self.log_path, lines)
+
+    def manage(self, *args: str) -> None:
+        """Run a management command against this server's database (e.g. ``axes_reset``)."""
+        _manage(self.env, self.log_path, *args)
 
 
 def _tail(path: Path, lines: int = 60) -> str:
@@ -138,7 +143,7 @@ def running_idp(tmp: Path) -> Iterator[LiveIdp]:
             stderr=subprocess.STDOUT,
         )
     try:
-        idp = LiveIdp(base_url=base_url, log_path=log_path)
+        idp = LiveIdp(base_url=base_url, log_path=log_path, env=env)
         _wait_until_ready(process, idp.discovery_url, log_path)
         yield idp
     finally:

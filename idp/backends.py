@@ -1,0 +1,53 @@
+"""Authentication backend: sign in with a username or an email address (and a password)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+
+from .conf import idp_settings
+
+
+def resolve_username(identifier: str) -> str:
+    """The username that ``identifier`` names: itself, or the owner of that email address if exactly one.
+
+    An unknown identifier comes back unchanged, so a caller cannot tell from the result whether an
+    account exists.
+    """
+    identifier = (identifier or "").strip()
+    if "@" not in identifier:
+        return identifier
+    User = get_user_model()
+    if User.objects.filter(**{User.USERNAME_FIELD: identifier}).exists():
+        return identifier
+    owners = list(
+        User.objects.filter(email__iexact=identifier).values_list(User.USERNAME_FIELD, flat=True)[:2]
+    )
+    return owners[0] if len(owners) == 1 else identifier
+
+
+class UsernameOrEmailBackend(ModelBackend):
+    """Django's model backend (timing-safe for unknown accounts), also accepting a unique email address."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        return super().authenticate(request, username=resolve_username(username), password=password)
+
+
+def lockout_username(request, credentials: dict | None) -> str:
+    """django-axes' key for "this account": an email address counts against the account it names."""
+    credentials = credentials or {}
+    identifier = credentials.get("username") or (request.POST.get("username") if request else "") or ""
+    return resolve_username(identifier)
+
+
+def client_ip(request) -> str:
+    """The client address for lockouts: REMOTE_ADDR, or the one the trusted proxies saw."""
+    proxies = int(idp_settings.TRUSTED_PROXIES or 0)
+    if proxies > 0:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
