@@ -299,3 +299,15 @@ def test_prompt_none_that_would_need_consent_is_consent_required(logged_in, web_
     query = query_of(response["Location"])
     assert query["error"] == "consent_required"
     assert query["iss"] == ISSUER
+
+
+def test_bad_request_is_refused_before_anyone_signs_in(client, web_client):
+    unregistered = authorize_params(
+        web_client, challenge=pkce_pair()[1], redirect_uri="https://evil.example/cb"
+    )
+    response = client.get("/authorize", unregistered)
+    assert response.status_code == 400 and "Location" not in response
+    no_pkce = authorize_params(web_client, challenge="x", code_challenge=None, code_challenge_method=None)
+    response = client.get("/authorize", no_pkce)
+    assert response.status_code == 302
+    assert query_of(response["Location"])["error"] == "invalid_request"  # back to the client, not to login

@@ -180,6 +180,15 @@ class IdpAuthorizationView(AuthorizationView):
 
     # --- responses -------------------------------------------------------------------------------
 
+    def handle_no_permission(self):
+        """Refuse a bad request before anyone signs in; only a sound one leads to the login page."""
+        if "none" not in _prompt(self.request):
+            try:
+                self.validate_authorization_request(self.request)
+            except OAuthToolkitError as error:
+                return self.error_response(error, application=None)
+        return super().handle_no_permission()
+
     def redirect_to_fresh_login(self, *, drop: set[str]):
         """Send the person to sign in again, then back here without what asked for the new sign-in."""
         query = [
