@@ -90,6 +90,21 @@ class Recorder:
         return response if good else None
 
 
+def authorization_url(base: str, challenge: str) -> str:
+    """The benchmark client's authorization request for ``SCOPE``, with this PKCE challenge."""
+    query = {
+        "response_type": "code",
+        "client_id": CLIENT[0],
+        "redirect_uri": REDIRECT_URI,
+        "scope": SCOPE,
+        "state": "s",
+        "nonce": "n",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    return f"{base}/authorize?{urlencode(query)}"
+
+
 def pkce() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     return verifier, base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(
@@ -112,16 +127,7 @@ def sign_in(base: str, username: str, password: str) -> requests.Session:
     assert response.status_code == 302, f"login failed for {username}: {response.status_code}"
     # First authorization: approve the consent page once, so later flows are silent.
     _verifier, challenge = pkce()
-    query = {
-        "response_type": "code",
-        "client_id": CLIENT[0],
-        "redirect_uri": REDIRECT_URI,
-        "scope": SCOPE,
-        "state": "s",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
-    page = browser.get(f"{base}/authorize?{urlencode(query)}", allow_redirects=False, timeout=TIMEOUT)
+    page = browser.get(authorization_url(base, challenge), allow_redirects=False, timeout=TIMEOUT)
     if page.status_code == 200:
         from html.parser import HTMLParser
 
@@ -147,19 +153,9 @@ def sign_in(base: str, username: str, password: str) -> requests.Session:
 
 def full_flow(base: str, browser: requests.Session, api: requests.Session, rec: Recorder) -> bool:
     verifier, challenge = pkce()
-    query = {
-        "response_type": "code",
-        "client_id": CLIENT[0],
-        "redirect_uri": REDIRECT_URI,
-        "scope": SCOPE,
-        "state": "s",
-        "nonce": "n",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
     response = rec.timed(
         "authorize",
-        lambda: browser.get(f"{base}/authorize?{urlencode(query)}", allow_redirects=False, timeout=TIMEOUT),
+        lambda: browser.get(authorization_url(base, challenge), allow_redirects=False, timeout=TIMEOUT),
         ok=lambda r: r.status_code == 302 and "code=" in r.headers.get("Location", ""),
     )
     if response is None:
@@ -332,16 +328,7 @@ def run_provider(args, env: dict, log: Path, users: list[str]) -> dict:
 
 def obtain_user_token(base: str, browser: requests.Session) -> str:
     verifier, challenge = pkce()
-    query = {
-        "response_type": "code",
-        "client_id": CLIENT[0],
-        "redirect_uri": REDIRECT_URI,
-        "scope": SCOPE,
-        "state": "s",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
-    response = browser.get(f"{base}/authorize?{urlencode(query)}", allow_redirects=False, timeout=TIMEOUT)
+    response = browser.get(authorization_url(base, challenge), allow_redirects=False, timeout=TIMEOUT)
     code = parse_qs(urlsplit(response.headers["Location"]).query)["code"][0]
     data = {
         "grant_type": "authorization_code",
