@@ -53,11 +53,42 @@ def on_user_logged_in(sender, request, user, **kwargs) -> None:
     record(Event.SIGN_IN, actor=user, request=request, backend=getattr(user, "backend", ""))
 
 
+def existing_account(username: str | None):
+    """The account named ``username``, or None: what was typed for an unknown account is never kept."""
+    from django.contrib.auth import get_user_model
+
+    if not username:
+        return None
+    User = get_user_model()
+    return User._default_manager.filter(**{User.USERNAME_FIELD: username}).first()
+
+
 def on_user_login_failed(sender, credentials, request=None, **kwargs) -> None:
     """A failed sign-in names the account only if it exists: a mistyped password is never kept."""
     from django.contrib.auth import get_user_model
 
-    User = get_user_model()
-    username = credentials.get(User.USERNAME_FIELD) or credentials.get("username")
-    account = User._default_manager.filter(**{User.USERNAME_FIELD: username}).first() if username else None
+    username = credentials.get(get_user_model().USERNAME_FIELD) or credentials.get("username")
+    account = existing_account(username)
     record(Event.SIGN_IN_FAILED, actor=account, request=request, known_account=account is not None)
+
+
+def on_user_locked_out(sender, request, username=None, ip_address=None, **kwargs) -> None:
+    """django-axes' lockout, once: when the failures reach the limit, not for each refused attempt after.
+
+    django-axes signals again for every attempt made while locked out (each is still a failed
+    sign-in); only the attempt that reaches the limit starts a lockout.
+    """
+    from axes.helpers import get_failure_limit
+
+    failures = getattr(request, "axes_failures_since_start", None)
+    if failures != get_failure_limit(request, getattr(request, "axes_credentials", None)):
+        return
+    account = existing_account(username)
+    record(
+        Event.LOCKOUT,
+        actor=account,
+        request=request,
+        known_account=account is not None,
+        failures=failures,
+        locked_address=ip_address or None,
+    )

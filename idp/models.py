@@ -211,6 +211,7 @@ class AuditEvent(models.Model):
     class Event(models.TextChoices):
         SIGN_IN = "sign_in", _("Sign-in succeeded")
         SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+        LOCKOUT = "lockout", _("Locked out after repeated failed sign-ins")
         CONSENT_GRANTED = "consent_granted", _("Consent granted")
         CONSENT_REVOKED = "consent_revoked", _("Consent revoked")
         TOKEN_ISSUED = "token_issued", _("Tokens issued")

@@ -31,6 +31,29 @@ def test_sign_in_success_and_failure_are_recorded_with_the_address(client, user)
     assert "wrong" not in str(failed.details) and PASSWORD not in str(ok.details)
 
 
+def test_lockout_is_recorded_once_with_the_account_and_address(client, user, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/login", {"username": "alice", "password": "wrong-guess"}, REMOTE_ADDR="203.0.113.9")
+    refused = client.post("/login", {"username": "alice", "password": PASSWORD}, REMOTE_ADDR="203.0.113.9")
+    assert refused.status_code == 429  # an attempt while locked out is no new lockout
+    (lockout,) = AuditEvent.objects.filter(event="lockout")
+    assert (lockout.actor, lockout.actor_name, lockout.ip_address) == (user, "alice", "203.0.113.9")
+    assert lockout.details == {
+        "known_account": True,
+        "failures": settings.AXES_FAILURE_LIMIT,
+        "locked_address": "203.0.113.9",
+    }
+    assert "wrong-guess" not in str(lockout.details) and PASSWORD not in str(lockout.details)
+
+
+def test_lockout_of_an_address_guessing_unknown_accounts_names_no_account(client, settings):
+    for number in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/login", {"username": f"guess{number}", "password": "pw"}, REMOTE_ADDR="192.0.2.8")
+    (lockout,) = AuditEvent.objects.filter(event="lockout")
+    assert (lockout.actor, lockout.actor_name, lockout.ip_address) == (None, "", "192.0.2.8")
+    assert "guess" not in str(lockout.details)
+
+
 def test_consent_and_token_issuance_are_recorded(logged_in, web_client, user):
     authz = authorize(logged_in, web_client, scope="openid email")
     body = exchange(logged_in, web_client, authz).json()
