@@ -1,5 +1,6 @@
 """An operator in a real browser (Debian's Chromium): adding a client asks for its kind, then shows only
-that kind's fields; each form is screenshotted and checked with axe-core."""
+that kind's fields; each form is screenshotted and checked with axe-core. The new client's page shows
+its secret once, with Copy buttons that work under the site's Content-Security-Policy."""
 
 from __future__ import annotations
 
@@ -46,15 +47,19 @@ def form_fields(page) -> set[str]:
     return set(names)
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_add_client_form_shows_only_the_fields_of_its_kind(browser_page, live_idp, kind):
-    page = browser_page
-    label, expected = KINDS[kind]
+def sign_in_to_admin(page, live_idp) -> None:
     page.goto(f"{live_idp.base_url}/admin/")
     page.get_by_label("Username").fill(ADMIN[0])
     page.get_by_label("Password").fill(ADMIN[1])
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_add_client_form_shows_only_the_fields_of_its_kind(browser_page, live_idp, kind):
+    page = browser_page
+    label, expected = KINDS[kind]
+    sign_in_to_admin(page, live_idp)
 
     page.goto(f"{live_idp.base_url}/admin/idp/application/add/")
     expect(page.get_by_role("heading", name="Add a client: what kind is it?")).to_be_visible()
@@ -80,3 +85,32 @@ def test_add_client_form_shows_only_the_fields_of_its_kind(browser_page, live_id
     assert all(error.startswith("Applying inline style violates") for error in by_axe), by_axe
     del page.console_errors[before:]
     assert violations == [], f"admin add-{kind} page:\n{json.dumps(violations, indent=2)}"
+
+
+def test_new_clients_secret_is_shown_once_and_the_copy_buttons_work(browser_page, live_idp):
+    page = browser_page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_idp.base_url)
+    sign_in_to_admin(page, live_idp)
+    page.goto(f"{live_idp.base_url}/admin/idp/application/add/?kind=service")
+    page.get_by_label("Name").fill("Browser-made service")
+    page.get_by_label("Client ID").fill("browser-made-service")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("heading", name="Client secret: copy it now")).to_be_visible()
+    secret = page.locator("#idp-secret").inner_text()
+    assert len(secret) >= 32
+    # Styled by the admin stylesheet file (an inline style would be refused by the CSP).
+    assert (
+        page.locator(".idp-one-time-secret").evaluate("panel => getComputedStyle(panel).borderTopWidth")
+        == "2px"
+    )
+
+    page.get_by_role("button", name="Copy", exact=True).click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("() => navigator.clipboard.readText()") == secret
+    page.get_by_role("button", name="Copy configuration").click()
+    assert '"client_id": "browser-made-service"' in page.evaluate("() => navigator.clipboard.readText()")
+
+    page.reload()
+    expect(page.get_by_role("heading", name="Integration")).to_be_visible()
+    expect(page.get_by_role("heading", name="Client secret: copy it now")).to_have_count(0)
+    assert secret not in page.content()
