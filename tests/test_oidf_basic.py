@@ -385,8 +385,8 @@ def test_remembered_consent_asks_only_about_new_scopes(logged_in, web_client):
     code_flow(logged_in, web_client, scope="openid email")
     page = logged_in.get("/authorize", authorize_params(web_client, challenge=pkce_pair()[1]))
     assert page.status_code == 200
-    assert [scope["name"] for scope in page.context["new_scopes"]] == ["profile"]
-    assert {s["name"] for s in page.context["granted_scopes"]} == {"openid", "email"}
+    assert [scope.name for scope in page.context["new_scope_items"]] == ["profile"]
+    assert {scope.name for scope in page.context["granted_scope_items"]} == {"openid", "email"}
     # Fewer scopes than allowed: no page at all.
     response = logged_in.get(
         "/authorize", authorize_params(web_client, challenge=pkce_pair()[1], scope="openid")

@@ -24,7 +24,7 @@ from oauth2_provider.models import get_application_model
 from oauth2_provider.views import AuthorizationView
 from oauthlib.oauth2.rfc6749 import errors
 
-from ..claims import SCOPES, requested_claims
+from ..claims import requested_claims
 from ..conf import idp_settings
 from ..consent import consent_need, record_consent
 from ..id_tokens import verified_claims
@@ -189,25 +189,19 @@ class IdpAuthorizationView(AuthorizationView):
                 return self.error_response(error, application=None)
         return super().handle_no_permission()
 
-    def redirect_to_fresh_login(self, *, drop: set[str]):
+    def redirect_to_fresh_login(self, *, drop: set[str], extra: tuple[tuple[str, str], ...] = ()):
         """Send the person to sign in again, then back here without what asked for the new sign-in."""
         query = [
             (k, v)
             for k, v in parse_qsl(self.request.GET.urlencode(), keep_blank_values=True)
             if k not in drop
         ]
+        query.extend(extra)
         return redirect_to_login(f"{self.request.path}?{urlencode(query)}", self.get_login_url())
 
     def handle_prompt_login(self):
         prompt = " ".join(p for p in self.request.GET.get("prompt", "").split() if p != "login")
-        query = [
-            (k, v)
-            for k, v in parse_qsl(self.request.GET.urlencode(), keep_blank_values=True)
-            if k != "prompt"
-        ]
-        if prompt:
-            query.append(("prompt", prompt))
-        return redirect_to_login(f"{self.request.path}?{urlencode(query)}", self.get_login_url())
+        return self.redirect_to_fresh_login(drop={"prompt"}, extra=(("prompt", prompt),) if prompt else ())
 
     def create_authorization_response(self, request, scopes, credentials, allow):
         credentials["auth_time"] = authentication_time(request)
@@ -227,7 +221,10 @@ class IdpAuthorizationView(AuthorizationView):
     def form_valid(self, form):
         response = super().form_valid(form)
         location = response.get("Location", "")
-        if form.cleaned_data.get("allow") and "code" in dict(parse_qsl(urlsplit(location).query)):
+        # Only the person's own answer (the consent form's POST) adds consent; a silent approval
+        # during a GET was decided from consent already stored.
+        approved = form.cleaned_data.get("allow") and "code" in dict(parse_qsl(urlsplit(location).query))
+        if approved and self.request.method == "POST":
             record_consent(
                 self.request.user,
                 get_application_model().objects.get(client_id=form.cleaned_data["client_id"]),
@@ -274,21 +271,13 @@ class IdpAuthorizationView(AuthorizationView):
             return self.redirect(uri, context.get("application"))
         context.update(
             consent_marker=CONSENT_MARKER,
-            new_scopes=[_describe(name) for name in need.new_scopes],
-            granted_scopes=[_describe(name) for name in need.granted_scopes],
-            new_claims=need.new_claims,
-            scope_details=[_describe(name) for name in context["scopes"] if name in SCOPES],
-            # The same, as a person reads it: plain words and the concrete values each would release.
+            # As a person reads it: plain words and the concrete values each scope would release.
             client=client_card(context["application"]),
             new_scope_items=describe_scopes(self.request.user, need.new_scopes, brief=True),
             granted_scope_items=describe_scopes(self.request.user, need.granted_scopes),
             new_claim_items=describe_claims(self.request.user, need.new_claims),
         )
         return super().render_to_response(context, **response_kwargs)
-
-
-def _describe(name: str) -> dict:
-    return {"name": name, "description": SCOPES.get(name, {}).get("description", name)}
 
 
 def _json_or_none(value):
