@@ -18,12 +18,21 @@ _SENSITIVE_KEY = re.compile(r"secret|password|token|code|credential|assertion|co
 
 
 def client_address(request) -> str | None:
-    """The peer address of a Django request, or of an oauthlib request (its headers copy META)."""
+    """The client's address: ``REMOTE_ADDR``, or the one ``IDP['TRUSTED_PROXIES']`` proxies saw.
+
+    Takes a Django request or an oauthlib request (whose headers are a copy of META). Lockouts and
+    audit events both use it, so the two always name the same address.
+    """
     if request is None:
         return None
     meta = getattr(request, "META", None)
     if meta is None:
         meta = getattr(request, "headers", None) or {}
+    proxies = int(idp_settings.TRUSTED_PROXIES or 0)
+    if proxies > 0:
+        forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
     return meta.get("REMOTE_ADDR") or None
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
-from .conf import idp_settings
-
 
 def resolve_username(identifier: str) -> str:
     """The username that ``identifier`` names: itself, or the owner of that email address if exactly one.
@@ -43,11 +41,7 @@ def lockout_username(request, credentials: dict | None) -> str:
 
 
 def client_ip(request) -> str:
-    """The client address for lockouts: REMOTE_ADDR, or the one the trusted proxies saw."""
-    proxies = int(idp_settings.TRUSTED_PROXIES or 0)
-    if proxies > 0:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [part for part in forwarded if part]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
+    """django-axes' key for "this address": the same client address the audit log records."""
+    from .audit import client_address
+
+    return client_address(request) or ""

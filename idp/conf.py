@@ -38,7 +38,8 @@ DEFAULTS: dict[str, Any] = {
     # The public client pre-filled in the API docs' "Authorize" dialog (authorization code + PKCE).
     "API_DOCS_CLIENT_ID": "demo-spa",
     # How many reverse proxies in front of the site append to X-Forwarded-For: the client address
-    # used for brute-force lockout is the entry that many places from the end. 0: REMOTE_ADDR.
+    # used for brute-force lockout and in audit events is the entry that many places from the end.
+    # 0: REMOTE_ADDR.
     "TRUSTED_PROXIES": 0,
     # --- The pages people see (sign-in, consent, account) ----------------------------------------
     # The name people know this sign-in service by: page titles, header, emails.

@@ -137,3 +137,14 @@ def test_deleted_people_and_clients_keep_their_events(service_client):
     assert (event.actor, event.actor_name, event.client, event.client_identifier) == (
         None, "gone", None, "service-client",
     )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_audit_events_name_the_same_address_as_lockouts_behind_a_proxy(rf, settings):
+    from idp.audit import Event, record
+    from idp.backends import client_ip
+
+    settings.IDP = {**settings.IDP, "TRUSTED_PROXIES": 1}
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9")
+    event = record(Event.SIGN_IN_FAILED, request=request)
+    assert event.ip_address == "203.0.113.9" == client_ip(request)
