@@ -11,10 +11,18 @@ class IdpConfig(AppConfig):
     def ready(self) -> None:
         from django.apps import apps
         from django.contrib.auth.signals import user_logged_in, user_login_failed
+        from django.core.signals import request_finished, request_started
+        from django.db.models.signals import post_delete, post_save
+        from oauth2_provider.models import get_application_model
 
-        from . import audit, checks  # noqa: F401  (checks registers the system checks)
+        from . import audit, checks, hot_path  # noqa: F401  (checks registers the system checks)
         from .sessions import on_user_logged_in
 
+        request_started.connect(hot_path.start_request, dispatch_uid="idp.hot_path.start_request")
+        request_finished.connect(hot_path.end_request, dispatch_uid="idp.hot_path.end_request")
+        Application = get_application_model()
+        post_save.connect(hot_path.forget_clients, sender=Application, dispatch_uid="idp.hot_path.saved")
+        post_delete.connect(hot_path.forget_clients, sender=Application, dispatch_uid="idp.hot_path.deleted")
         user_logged_in.connect(on_user_logged_in, dispatch_uid="idp.sessions.record_authentication")
         user_logged_in.connect(audit.on_user_logged_in, dispatch_uid="idp.audit.sign_in")
         user_login_failed.connect(audit.on_user_login_failed, dispatch_uid="idp.audit.sign_in_failed")

@@ -40,14 +40,18 @@ def record(event: str, *, actor=None, client=None, request=None, **details: Any)
     """Append one event: who (``actor``), which client, from which address, when, and safe details."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    return AuditEvent.objects.create(
-        event=event,
-        actor=actor,
-        actor_name=actor.get_username() if actor is not None else "",
-        client=client,
-        client_identifier=client.client_id if client is not None else "",
-        ip_address=client_address(request),
-        details={key: value for key, value in details.items() if not _SENSITIVE_KEY.search(key)},
+    from .hot_path import INSERT_AUDIT_EVENT
+
+    return INSERT_AUDIT_EVENT.save(
+        AuditEvent(
+            event=event,
+            actor=actor,
+            actor_name=actor.get_username() if actor is not None else "",
+            client=client,
+            client_identifier=client.client_id if client is not None else "",
+            ip_address=client_address(request),
+            details={key: value for key, value in details.items() if not _SENSITIVE_KEY.search(key)},
+        )
     )
 
 

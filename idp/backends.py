@@ -32,6 +32,16 @@ class UsernameOrEmailBackend(ModelBackend):
             username = kwargs.get(get_user_model().USERNAME_FIELD)
         return super().authenticate(request, username=resolve_username(username), password=password)
 
+    def get_user(self, user_id):
+        """The signed-in person of a session, read on every request through a compiled query."""
+        from .hot_path import USER
+
+        try:
+            user = USER.first(int(user_id))
+        except (TypeError, ValueError):
+            return None
+        return user if user is not None and self.user_can_authenticate(user) else None
+
 
 def lockout_username(request, credentials: dict | None) -> str:
     """django-axes' key for "this account": an email address counts against the account it names."""

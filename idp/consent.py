@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
+from . import hot_path
 from .audit import Event, record
 from .claims import claim_names_for
 from .models import Consent
@@ -28,7 +29,7 @@ class ConsentNeed:
 
 def consent_need(user, application, *, scopes: Iterable[str], claims: Iterable[str] = ()) -> ConsentNeed:
     """Compare a request's scopes and individually requested claims with the stored consent."""
-    consent = Consent.objects.filter(user=user, application=application).first()
+    consent = hot_path.CONSENT.first(user.pk, application.pk)
     allowed_scopes = set(consent.scopes.split()) if consent else set()
     allowed_claims = set(consent.claims.split()) if consent else set()
     scopes = list(dict.fromkeys(scopes))

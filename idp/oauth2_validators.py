@@ -13,11 +13,17 @@ from urllib.parse import unquote_plus
 from django.db import router, transaction
 from django.utils import timezone
 from jwcrypto import jws
-from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+)
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
+from . import hot_path
 from .audit import Event, record
 from .claims import claim_values, claims_for, requested_claims, supported_claims
 from .clients import previous_secret_matches
@@ -27,6 +33,11 @@ from .keys import verification_key
 AccessToken = get_access_token_model()
 Grant = get_grant_model()
 RefreshToken = get_refresh_token_model()
+IDToken = get_id_token_model()
+
+
+class _Replayed(Exception):
+    """The code or refresh token being exchanged was used by a concurrent request first."""
 
 
 def _epoch_to_datetime(value: int | float | None) -> datetime | None:
@@ -52,17 +63,57 @@ class IdpOAuth2Validator(OAuth2Validator):
 
     def _load_access_token(self, token):
         """The access token with its client and user, by checksum (unique: no ORDER BY needed)."""
-        checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-        return next(
-            iter(
-                AccessToken.objects.select_related("application", "user").filter(token_checksum=checksum)[:1]
-            ),
-            None,
-        )
+        return hot_path.ACCESS_TOKEN.first(hashlib.sha256(token.encode("utf-8")).hexdigest())
 
     def validate_jwt_bearer_token(self, token, scopes, request) -> bool:
         """An ID token is never an access token: refuse JWT-shaped bearer tokens outright."""
         return False
+
+    # --- clients ---------------------------------------------------------------------------------
+
+    def _load_application(self, client_id, request):
+        """DOT's client lookup, read once per request through a compiled query."""
+        if oauth2_settings.CIMD_ENABLED:
+            return super()._load_application(client_id, request)
+        client = request.client
+        if isinstance(client, hot_path.Application) and client.client_id == client_id:
+            return client if client.is_usable(request) else None
+        request.client = None
+        client = hot_path.application(client_id)
+        if client is None or not client.is_usable(request):
+            return None
+        request.client = client
+        return client
+
+    def _check_and_set_request_resource(self, request):
+        """DOT's RFC 8707 handling, taking a code's resources from the already loaded Grant.
+
+        DOT would read the Grant once more; it only needs its ``resource``. The narrowing rules are
+        DOT's own: requested resources must be a subset of the code's, else the code's are inherited.
+        """
+        if request.grant_type != "authorization_code":
+            return super()._check_and_set_request_resource(request)
+        request.grant_type = None  # DOT then only normalises and validates the requested resources
+        try:
+            super()._check_and_set_request_resource(request)
+        finally:
+            request.grant_type = "authorization_code"
+        grant = self._grant(request.code, request)
+        granted = (
+            (grant.resource or []) if grant is not None and grant.application_id == request.client.pk else []
+        )
+        if request.resource and granted:
+            for resource in request.resource:
+                if resource not in granted:
+                    raise errors.CustomOAuth2Error(
+                        error="invalid_target",
+                        description=f"The requested resource '{resource}' is not allowed. Token request "
+                        "cannot escalate resource permissions beyond the original authorization grant",
+                        request=request,
+                    )
+        elif granted:
+            self._validate_resource_uris(request, granted)
+            request.resource = granted
 
     # --- client authentication: the previous secret during its grace period -----------------------
 
@@ -108,32 +159,34 @@ class IdpOAuth2Validator(OAuth2Validator):
             )
         if expires is None:
             expires = timezone.now() + timedelta(seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS)
-        return Grant.objects.create(
-            application=request.client,
-            user=request.user,
-            code=code["code"],
-            expires=expires,
-            redirect_uri=request.redirect_uri,
-            scope=" ".join(request.scopes),
-            code_challenge=request.code_challenge or "",
-            code_challenge_method="" if exempt else "S256",
-            nonce=request.nonce or "",
-            claims=json.dumps(request.claims or {}),
-            resource=getattr(request, "resource", None) or [],
-            auth_time=_epoch_to_datetime(getattr(request, "auth_time", None)),
-            amr=" ".join(getattr(request, "amr", None) or []),
+        return hot_path.INSERT_GRANT.save(
+            Grant(
+                application=request.client,
+                user=request.user,
+                code=code["code"],
+                expires=expires,
+                redirect_uri=request.redirect_uri,
+                scope=" ".join(request.scopes),
+                code_challenge=request.code_challenge or "",
+                code_challenge_method="" if exempt else "S256",
+                nonce=request.nonce or "",
+                claims=json.dumps(request.claims or {}),
+                resource=getattr(request, "resource", None) or [],
+                auth_time=_epoch_to_datetime(getattr(request, "auth_time", None)),
+                amr=" ".join(getattr(request, "amr", None) or []),
+            )
         )
 
     def _grant(self, code: str, request):
         """The Grant for ``code``, loaded once per token request and kept on the oauthlib request."""
         cached = request.__dict__.get("_idp_grant")
         if cached is None or cached.code != code:
-            cached = Grant.objects.select_related("user").filter(code=code).first()
+            cached = hot_path.GRANT.first(code) if isinstance(code, str) else None
             request._idp_grant = cached
         return cached
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
-        """Accept a live, unused code of this client, marking it used before any token is minted.
+        """Accept a live, unused code of this client (``save_bearer_token`` claims it atomically).
 
         A second use of a code is an attack or a bug: it fails, and every token issued from the code
         is revoked (RFC 6749 §4.1.2).
@@ -141,8 +194,7 @@ class IdpOAuth2Validator(OAuth2Validator):
         grant = self._grant(code, request)
         if grant is None or grant.application_id != client.pk:
             return False
-        claimed = Grant.objects.filter(pk=grant.pk, used_at__isnull=True).update(used_at=timezone.now())
-        if not claimed:
+        if grant.used_at is not None:
             revoke_tokens_issued_from(grant)
             record(Event.CODE_REUSE, actor=grant.user, client=client, request=request)
             return False
@@ -159,7 +211,7 @@ class IdpOAuth2Validator(OAuth2Validator):
         return True
 
     def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs) -> None:
-        """Nothing left to do: ``validate_code`` marked the code used before any token was minted."""
+        """Nothing left to do: ``save_bearer_token`` claimed the code with the tokens it became."""
 
     def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *args, **kwargs) -> bool:
         grant = self._grant(code, request)
@@ -190,29 +242,37 @@ class IdpOAuth2Validator(OAuth2Validator):
     # --- saving tokens ---------------------------------------------------------------------------
 
     def save_bearer_token(self, token, request, *args, **kwargs):
-        """Save the tokens; a refresh token is rotated by exactly one request, even under a race.
+        """Save the tokens in one transaction that also claims the code or the rotated refresh token.
 
-        The presented refresh token is re-read under a row lock in the saving transaction (SQLite's
-        immediate transactions serialise the same way). A request that finds it already rotated lost
-        a race with another use of the same token: that is a replay, so the family is revoked.
-        A code remembers the tokens it became, for revocation if it is ever presented again.
+        A code is marked used by the statement that links it to its tokens; a presented refresh
+        token is re-read under a row lock (SQLite's immediate transactions serialise the same way).
+        A request that finds either already used lost a race with another use of the same
+        credential: that is a replay, so its tokens are rolled back and the earlier ones revoked.
         """
         previous = getattr(request, "refresh_token_instance", None)
-        with transaction.atomic(using=router.db_for_write(AccessToken)):
-            if previous is None or (
-                RefreshToken.objects.select_for_update()
-                .filter(pk=previous.pk, revoked__isnull=True)
-                .values_list("pk", flat=True)
-                .first()
-            ):
+        grant = request.__dict__.get("_idp_grant") if request.grant_type == "authorization_code" else None
+        try:
+            with transaction.atomic(using=router.db_for_write(AccessToken)):
+                if previous is not None and not (
+                    RefreshToken.objects.select_for_update()
+                    .filter(pk=previous.pk, revoked__isnull=True)
+                    .values_list("pk", flat=True)
+                    .first()
+                ):
+                    raise _Replayed
+                id_token = request.__dict__.pop("_idp_unsaved_id_token", None)
+                if id_token is not None:
+                    hot_path.INSERT_ID_TOKEN.save(id_token)
                 saved = self._save_bearer_token(token, request, *args, **kwargs)
-                grant = request.__dict__.get("_idp_grant")
-                if request.grant_type == "authorization_code" and grant is not None:
+                if grant is not None:
+                    access_token = request.__dict__.get("_idp_access_token")
                     refresh_token = request.__dict__.get("_idp_refresh_token")
-                    Grant.objects.filter(pk=grant.pk).update(
-                        access_token=request.__dict__.get("_idp_access_token"),
+                    if not hot_path.claim_code(
+                        grant,
+                        access_token_id=access_token.pk if access_token else None,
                         token_family=refresh_token.token_family if refresh_token else None,
-                    )
+                    ):
+                        raise _Replayed
                 record(
                     Event.TOKEN_ISSUED,
                     actor=request.user,
@@ -224,11 +284,32 @@ class IdpOAuth2Validator(OAuth2Validator):
                     expires_in=token.get("expires_in"),
                 )
                 return saved
+        except _Replayed:
+            pass
+        if grant is not None:
+            used = Grant.objects.select_related("user").get(pk=grant.pk)  # with the first use's tokens
+            revoke_tokens_issued_from(used)
+            record(Event.CODE_REUSE, actor=used.user, client=request.client, request=request, race=True)
+            raise errors.InvalidGrantError(
+                description="The authorization code was already used.", request=request
+            )
         RefreshToken.revoke_family(previous.token_family)
         record(
             Event.REFRESH_TOKEN_REUSE, actor=previous.user, client=request.client, request=request, race=True
         )
         raise errors.InvalidGrantError(description="The refresh token was already used.", request=request)
+
+    def _save_id_token(self, jti, request, expires, *args, **kwargs):
+        """DOT's ID token row, inserted by ``save_bearer_token`` in the transaction of the tokens."""
+        id_token = IDToken(
+            user=request.user,
+            scope=request.scope or " ".join(request.scopes),
+            expires=expires,
+            jti=jti,
+            application=request.client,
+        )
+        request._idp_unsaved_id_token = id_token
+        return id_token
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         """DOT's access token, linked to the ID token row ``finalize_id_token`` just saved.
@@ -246,7 +327,7 @@ class IdpOAuth2Validator(OAuth2Validator):
             claims=_claims_request(request),
         )
         self._set_token_value(access_token, token["access_token"])
-        access_token.save()
+        hot_path.INSERT_ACCESS_TOKEN.save(access_token)
         request._idp_access_token = access_token
         return access_token
 
@@ -263,7 +344,7 @@ class IdpOAuth2Validator(OAuth2Validator):
             claims=_claims_request(request),
         )
         self._set_token_value(refresh_token, refresh_token_code)
-        refresh_token.save()
+        hot_path.INSERT_REFRESH_TOKEN.save(refresh_token)
         request._idp_refresh_token = refresh_token
         return refresh_token
 

@@ -1,6 +1,7 @@
 """The resource API: every endpoint, and every RFC 6750 error, as a relying party or service sees them."""
 
-from datetime import timedelta
+import json
+from datetime import date, timedelta
 
 import pytest
 from django.core.cache import cache
@@ -92,6 +93,25 @@ def test_me_with_every_profile_scope_includes_phone_and_address(logged_in, clien
     assert body["phone_number"] == "+441234567890" and body["phone_number_verified"] is True
     assert body["address"]["locality"] == "Oxford"
     assert "email" not in body
+
+
+def test_me_answers_exactly_what_its_documented_serializer_would(logged_in, client, app, user):
+    from idp.api.serializers import MeSerializer
+    from idp.claims import claims_for
+
+    user.middle_name, user.website, user.birthdate, user.email_verified = (
+        "L.",
+        "https://a.example",
+        date(1852, 5, 4),
+        True,
+    )
+    user.save()
+    scopes = "openid profile email phone address"
+    token = person_tokens(logged_in, app, scopes)["access_token"]
+    body = client.get("/api/v1/me", **bearer(token)).json()
+    expected = MeSerializer({**claims_for(user, scopes=scopes.split()), "sub": str(user.sub)}).data
+    assert body == json.loads(json.dumps(expected))
+    assert body["birthdate"] == "1852-05-04" and body["address"]["country"] == "United Kingdom"
 
 
 def test_me_needs_the_profile_scope(logged_in, client, app):

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.conftest import authorize, exchange
+from tests.conftest import authorize, authorize_params, basic_auth, exchange, pkce_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -23,26 +23,39 @@ def statements(ctx: CaptureQueriesContext) -> list[str]:
     return out
 
 
+def test_silent_authorization_query_count(logged_in, web_client):
+    """Authorize with a live session and remembered consent: the first step of the benchmark's flow."""
+    authorize(logged_in, web_client)
+    _verifier, challenge = pkce_pair()
+    with CaptureQueriesContext(connection) as ctx:
+        response = logged_in.get("/authorize", authorize_params(web_client, challenge=challenge))
+    assert response.status_code == 302 and "code=" in response["Location"]
+    assert statements(ctx) == [
+        "SELECT django_session",  # the browser session (Redis in production: no query)
+        "SELECT idp_user",  # the signed-in person
+        "SELECT idp_application",  # the client, once for DOT, the consent check and the redirect
+        "SELECT idp_consent",  # what the person already allowed
+        "INSERT idp_grant",  # the code
+    ]
+
+
 def test_code_exchange_query_count(logged_in, web_client):
     authz = authorize(logged_in, web_client, scope="openid profile email offline_access", prompt="consent")
     with CaptureQueriesContext(connection) as ctx:
         response = exchange(logged_in, web_client, authz)
     assert response.status_code == 200
     assert statements(ctx) == [
-        "SELECT idp_grant",  # the code, with its user (once, cached on the request)
+        "SELECT idp_grant",  # the code, with its user (once, kept on the request)
         "SELECT idp_application",  # the client
-        "UPDATE idp_grant",  # mark the code used before minting anything
-        "SAVEPOINT",
-        "INSERT idp_idtoken",
+        "SAVEPOINT",  # DOT's transaction around the ID token row, which idp defers to the next one
         "RELEASE",
-        "SAVEPOINT",
-        "SELECT idp_grant",  # DOT's RFC 8707 resource lookup
+        "SAVEPOINT",  # one transaction saves everything, or nothing
+        "INSERT idp_idtoken",
         "INSERT idp_accesstoken",
         "INSERT idp_refreshtoken",
-        "UPDATE idp_grant",  # remember what the code became, to revoke it if the code is replayed
+        "UPDATE idp_grant",  # claims the code and links its tokens (no row: a replay lost a race)
         "INSERT idp_auditevent",  # the audit trail: tokens issued
         "RELEASE",
-        "SELECT idp_accesstoken",  # DOT's TokenView re-reads the token for its app_authorized signal
     ]
 
 
@@ -51,3 +64,19 @@ def test_userinfo_is_one_query(client, tokens):
         response = client.get("/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
     assert response.status_code == 200
     assert statements(ctx) == ["SELECT idp_accesstoken"]  # with its client and user joined
+
+
+def test_api_call_is_one_query(client, tokens):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
+    assert response.status_code == 200
+    assert statements(ctx) == ["SELECT idp_accesstoken"]  # throttles count in the cache, not the database
+
+
+def test_introspection_query_count(client, web_client, tokens):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(
+            "/introspect", {"token": tokens["access_token"]}, HTTP_AUTHORIZATION=basic_auth("web-client")
+        )
+    assert response.json()["active"] is True
+    assert statements(ctx) == ["SELECT idp_application", "SELECT idp_accesstoken"]

@@ -20,10 +20,10 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
-from oauth2_provider.models import get_application_model
 from oauth2_provider.views import AuthorizationView
 from oauthlib.oauth2.rfc6749 import errors
 
+from .. import hot_path
 from ..claims import requested_claims
 from ..conf import idp_settings
 from ..consent import consent_need, record_consent
@@ -141,7 +141,7 @@ class IdpAuthorizationView(AuthorizationView):
 
     def nonce_replaces_pkce(self, credentials, scopes) -> bool:
         """A client the operator allowed to send a nonce instead of PKCE, and it did (with openid)."""
-        application = get_application_model().objects.filter(client_id=credentials["client_id"]).first()
+        application = hot_path.application(credentials["client_id"])
         return (
             application is not None
             and application.may_use_nonce_instead_of_pkce
@@ -213,9 +213,7 @@ class IdpAuthorizationView(AuthorizationView):
         if application is None:
             # DOT passes no application for errors found while validating the request; oauthlib only
             # lets an error be redirected once client_id and redirect_uri are known to match.
-            application = (
-                get_application_model().objects.filter(client_id=self.request.GET.get("client_id")).first()
-            )
+            application = hot_path.application(self.request.GET.get("client_id"))
         return super().redirect(with_iss(redirect_to, idp_settings.ISSUER), application)
 
     def form_valid(self, form):
@@ -227,7 +225,7 @@ class IdpAuthorizationView(AuthorizationView):
         if approved and self.request.method == "POST":
             record_consent(
                 self.request.user,
-                get_application_model().objects.get(client_id=form.cleaned_data["client_id"]),
+                hot_path.application(form.cleaned_data["client_id"]),
                 scopes=form.cleaned_data["scope"].split(),
                 claims=requested_claims(_json_or_none(form.cleaned_data.get("claims"))),
                 request=self.request,

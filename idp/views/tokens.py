@@ -10,12 +10,13 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
-from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from oauth2_provider.models import get_access_token_model
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.signals import app_authorized
 from oauth2_provider.views import TokenView
 from oauthlib.common import Request as OauthlibRequest
 
+from .. import hot_path
 from ..conf import idp_settings
 
 
@@ -42,11 +43,9 @@ def _json(data: dict, status: int = 200) -> JsonResponse:
 
 def _find_token(value: str, hint: str | None):
     checksum = hashlib.sha256(value.encode()).hexdigest()
-    access = get_access_token_model().objects.select_related("application", "user")
-    refresh = get_refresh_token_model().objects.select_related("application", "user", "access_token")
-    lookups = [access, refresh] if hint != "refresh_token" else [refresh, access]
-    for queryset in lookups:
-        token = queryset.filter(token_checksum=checksum).order_by("-pk").first()
+    lookups = [hot_path.ACCESS_TOKEN, hot_path.REFRESH_TOKEN]
+    for query in lookups if hint != "refresh_token" else reversed(lookups):
+        token = query.first(checksum)
         if token is not None:
             return token
     return None
@@ -113,12 +112,13 @@ class IdpTokenView(TokenView):
 
     DOT reads the new access token back with ``.get()``: when a concurrent replay of the refresh
     token has just revoked the whole family (reuse detection), that read fails and DOT answers 500.
+    The read is skipped entirely while nothing listens to the signal.
     """
 
     @method_decorator(sensitive_post_parameters("password", "client_secret"))
     def authorization_flow_token_response(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         _url, headers, body, status = self.create_token_response(request)
-        if status == 200:
+        if status == 200 and app_authorized.has_listeners():
             value = json.loads(body).get("access_token")
             token = (
                 get_access_token_model()
@@ -132,4 +132,9 @@ class IdpTokenView(TokenView):
         response = HttpResponse(content=body, status=status)
         for key, value in headers.items():
             response[key] = value
+        if "Content-Type" not in headers:
+            # An error raised while saving (a replay lost to a concurrent use, RFC 8707's
+            # invalid_target) reaches DOT without oauthlib's JSON headers (RFC 6749 §5.2).
+            response["Content-Type"] = "application/json"
+            response["Cache-Control"] = "no-store"
         return response
