@@ -33,10 +33,12 @@ ACCESS_TOKEN = CompiledQuery(
 )
 REFRESH_TOKEN = CompiledQuery(
     get_refresh_token_model,
-    lambda checksum: get_refresh_token_model()
-    .objects.select_related("application", "user", "access_token")
-    .filter(token_checksum=checksum)
-    .order_by("-pk")[:1],
+    lambda checksum: (
+        get_refresh_token_model()
+        .objects.select_related("application", "user", "access_token")
+        .filter(token_checksum=checksum)
+        .order_by("-pk")[:1]
+    ),
 )
 GRANT = CompiledQuery(
     get_grant_model, lambda code: get_grant_model().objects.select_related("user").filter(code=code)[:1]
