@@ -235,7 +235,17 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--preload",
+        type=int,
+        default=0,
+        help="PostgreSQL: first fill the tables with this many access tokens (half expired) each with a "
+        "refresh token, plus a quarter as many expired ones without, then also time "
+        "`manage.py cleartokens` while flows run",
+    )
     args = parser.parse_args()
+    if args.preload and args.database != "postgres":
+        parser.error("--preload needs --database postgres")
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -273,6 +283,8 @@ def main() -> None:
                     "    u.set_password('bench-password-' + name); u.save()\n"
                 ),
             )
+            if args.preload:
+                results["preload"] = preload(database_url, args.preload)
             results.update(run_provider(args, env, log, users))
             results.update(run_bare(args, env, log))
         finally:
@@ -296,12 +308,12 @@ def run_provider(args, env: dict, log: Path, users: list[str]) -> dict:
             with lock:
                 counter[0] += 1
                 browser = browsers[counter[0] % len(browsers)]
-            return full_flow(base, browser, apis[index], rec)
+            return full_flow(base, browser, apis[index], recorders[-1])
 
-        rec = Recorder()
+        recorders = [Recorder()]
         for i in range(args.concurrency):  # warm up every worker
             flow(i)
-        rec.__init__()
+        rec = recorders[-1] = Recorder()
         flows = measure(pid, args.duration, args.concurrency, flow)
         out["flows"] = flows | {
             "errors": dict(rec.errors),
@@ -323,7 +335,88 @@ def run_provider(args, env: dict, log: Path, users: list[str]) -> dict:
             ),
         }
         out["endpoints"] = {name: measure_endpoint(pid, args, call) for name, call in endpoints.items()}
+        if args.preload:
+            out["cleanup"] = cleanup_under_load(env, pid, args, flow, recorders)
     return out
+
+
+def preload(database_url: str, count: int) -> dict:
+    """``count`` access tokens of the bench users, each with a refresh token; every other one expired."""
+    import psycopg
+
+    start = time.monotonic()
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(
+            """
+            INSERT INTO idp_accesstoken (token, token_checksum, expires, scope, resource, created, updated,
+                                         application_id, user_id, claims)
+            SELECT '', md5('a' || i) || md5('b' || i),
+                   now() + CASE WHEN i % 2 = 0 THEN interval '1 hour' ELSE interval '-1 hour' END,
+                   'openid profile email', '[]'::jsonb, now(), now(),
+                   (SELECT min(id) FROM idp_application), u.id, '{}'::jsonb
+            FROM generate_series(1, %s) AS i
+            JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n, count(*) OVER () AS c FROM idp_user) u
+              ON u.n = i %% u.c
+            """,
+            (count,),
+        )
+        conn.execute(
+            """
+            INSERT INTO idp_refreshtoken (token, token_checksum, token_family, resource, created, updated,
+                                          access_token_id, application_id, user_id, amr, claims)
+            SELECT '', md5('r' || id) || md5('s' || id), gen_random_uuid(), '[]'::jsonb, now(), now(),
+                   id, application_id, user_id, '', '{}'::jsonb
+            FROM idp_accesstoken
+            """
+        )
+        # Access tokens without offline access, long expired: what cleartokens is for.
+        conn.execute(
+            """
+            INSERT INTO idp_accesstoken (token, token_checksum, expires, scope, resource, created, updated,
+                                         application_id, user_id, claims)
+            SELECT '', md5('c' || i) || md5('d' || i), now() - interval '2 hours', 'openid', '[]'::jsonb,
+                   now(), now(), (SELECT min(id) FROM idp_application), (SELECT min(id) FROM idp_user),
+                   '{}'::jsonb
+            FROM generate_series(1, %s) AS i
+            """,
+            (count // 4,),
+        )
+        conn.execute("VACUUM ANALYZE")
+        rows = {
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 (fixed names)
+            for table in ("idp_accesstoken", "idp_refreshtoken")
+        }
+    return rows | {"seconds": time.monotonic() - start}
+
+
+def cleanup_under_load(env: dict, pid: int, args, flow, recorders: list) -> dict:
+    """Run ``manage.py cleartokens`` while full flows go on: its duration, and the flows meanwhile."""
+    during = Recorder()
+    recorders.append(during)
+    cleaner = subprocess.Popen(
+        [sys.executable, "manage.py", "cleartokens"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    start = time.monotonic()
+    count = 0
+    cpu_before = cpu_seconds(pid)
+    while cleaner.poll() is None:
+        got, _ = run_for(2.0, args.concurrency, flow)
+        count += got
+    elapsed = time.monotonic() - start
+    recorders.pop()
+    return {
+        "seconds": elapsed,
+        "exit": cleaner.returncode,
+        "flows": count,
+        "flows_per_second": count / elapsed,
+        "cpu_ms": 1000 * (cpu_seconds(pid) - cpu_before) / max(count, 1),
+        "errors": dict(during.errors),
+        "steps": {step: percentiles(values) for step, values in during.latencies.items()},
+    }
 
 
 def obtain_user_token(base: str, browser: requests.Session) -> str:
@@ -410,6 +503,12 @@ def report(results: dict) -> None:
     bare_json = results["bare_json"]["cpu_ms"]
     bare_drf = results["bare_drf"]["cpu_ms"]
     flows = results["flows"]
+    if "preload" in results:
+        rows = results["preload"]
+        print(
+            f"\nPreloaded {rows['idp_accesstoken']:,} access tokens and {rows['idp_refreshtoken']:,} refresh "
+            f"tokens in {rows['seconds']:.0f} s"
+        )
     print(
         f"\nFull flows ({results['config']['database']}, concurrency {results['config']['concurrency']}, "
         f"{results['config']['workers']} gunicorn sync workers)"
@@ -428,6 +527,16 @@ def report(results: dict) -> None:
             f"  {name:<20} {row['per_second']:8.1f} {row['cpu_ms']:11.3f} {row['cpu_ms'] / bare_json:12.2f}"
             f" {row['cpu_ms'] / bare_drf:11.2f} {row['errors']:8d}"
         )
+    if "cleanup" in results:
+        cleanup = results["cleanup"]
+        print(
+            f"\nmanage.py cleartokens took {cleanup['seconds']:.1f} s (exit {cleanup['exit']}); meanwhile "
+            f"{cleanup['flows_per_second']:.1f} flows/s, {cleanup['cpu_ms']:.2f} ms server CPU per flow, "
+            f"errors {cleanup['errors'] or 0}"
+        )
+        print("  step         p50 ms  p95 ms  p99 ms")
+        for step, text in cleanup["steps"].items():
+            print(f"  {step:<11} {text}")
 
 
 if __name__ == "__main__":

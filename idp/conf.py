@@ -30,6 +30,11 @@ DEFAULTS: dict[str, Any] = {
     "CLIENT_ACCESS_TOKEN_LIFETIME_BOUNDS": (300, 86400),
     # The longest an operator may keep a rotated client secret valid, in seconds (30 days).
     "MAX_SECRET_GRACE_PERIOD": 30 * 24 * 3600,
+    # `manage.py cleartokens` removes expired codes, tokens and ID tokens this many rows per
+    # statement (one short transaction each), pausing this many seconds between batches so that
+    # token requests never wait long for a lock.
+    "CLEANUP_BATCH_SIZE": 1000,
+    "CLEANUP_BATCH_PAUSE": 0.05,
     # Audit events older than this many days are removed by `manage.py idp_audit_cleanup`.
     "AUDIT_RETENTION_DAYS": 365,
     # Resource API (idp.api) request rates, in DRF's "number/period" form: all the tokens of one
@@ -118,6 +123,8 @@ def oauth2_provider_settings(idp: dict[str, Any], **overrides: Any) -> dict[str,
         "ACCESS_TOKEN_EXPIRE_SECONDS": conf["ACCESS_TOKEN_LIFETIME"],
         "ID_TOKEN_EXPIRE_SECONDS": conf["ID_TOKEN_LIFETIME"],
         "REFRESH_TOKEN_EXPIRE_SECONDS": conf["REFRESH_TOKEN_IDLE_LIFETIME"],
+        "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": conf["CLEANUP_BATCH_SIZE"],
+        "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": conf["CLEANUP_BATCH_PAUSE"],
         "ROTATE_REFRESH_TOKEN": True,
         "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
         "REFRESH_TOKEN_REUSE_PROTECTION": True,

@@ -169,6 +169,8 @@ class Grant(AbstractGrant):
 
     class Meta(AbstractGrant.Meta):
         swappable = "OAUTH2_PROVIDER_GRANT_MODEL"
+        # Expired-row cleanup (``manage.py cleartokens``) selects by expiry, in batches.
+        indexes = [models.Index(fields=["expires"], name="idp_grant_expires")]
 
 
 class AccessToken(AbstractAccessToken):
@@ -178,6 +180,7 @@ class AccessToken(AbstractAccessToken):
 
     class Meta(AbstractAccessToken.Meta):
         swappable = "OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL"
+        indexes = [models.Index(fields=["expires"], name="idp_accesstoken_expires")]
 
 
 class RefreshToken(AbstractRefreshToken):
@@ -189,6 +192,10 @@ class RefreshToken(AbstractRefreshToken):
 
     class Meta(AbstractRefreshToken.Meta):
         swappable = "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL"
+        indexes = [
+            *AbstractRefreshToken.Meta.indexes,
+            models.Index(fields=["revoked"], name="idp_refreshtoken_revoked"),
+        ]
 
 
 class IDToken(AbstractIDToken):
@@ -196,6 +203,7 @@ class IDToken(AbstractIDToken):
 
     class Meta(AbstractIDToken.Meta):
         swappable = "OAUTH2_PROVIDER_ID_TOKEN_MODEL"
+        indexes = [models.Index(fields=["expires"], name="idp_idtoken_expires")]
 
 
 class Consent(models.Model):
