@@ -351,7 +351,7 @@ def preload(database_url: str, count: int) -> dict:
             INSERT INTO idp_accesstoken (token, token_checksum, expires, scope, resource, created, updated,
                                          application_id, user_id, claims)
             SELECT '', md5('a' || i) || md5('b' || i),
-                   now() + CASE WHEN i % 2 = 0 THEN interval '1 hour' ELSE interval '-1 hour' END,
+                   now() + CASE WHEN i %% 2 = 0 THEN interval '1 hour' ELSE interval '-1 hour' END,
                    'openid profile email', '[]'::jsonb, now(), now(),
                    (SELECT min(id) FROM idp_application), u.id, '{}'::jsonb
             FROM generate_series(1, %s) AS i
