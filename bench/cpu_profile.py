@@ -22,7 +22,14 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import CLIENT, REDIRECT_URI, authorization_url, create_database, pkce  # noqa: E402
+from bench.run import (  # noqa: E402
+    CLIENT,
+    REDIRECT_URI,
+    authorization_url,
+    create_database,
+    hidden_fields,
+    pkce,
+)
 
 STEPS = ("authorize", "token", "userinfo", "api", "introspection", "discovery")
 
@@ -270,22 +277,11 @@ def sign_in(call: Caller, base: str) -> str:
     url = authorization_url(base, challenge)
     status, headers, body = call(environ("GET", url, headers={"Cookie": cookie}))
     if status == 200:
-        from html.parser import HTMLParser
-
-        fields: dict[str, str] = {}
-
-        class Hidden(HTMLParser):
-            def handle_starttag(self, tag, attrs):
-                a = dict(attrs)
-                if tag == "input" and a.get("type") == "hidden" and a.get("name"):
-                    fields[a["name"]] = a.get("value") or ""
-
-        Hidden().feed(body.decode())
         status, headers, body = call(
             environ(
                 "POST",
                 url,
-                body=urlencode({**fields, "allow": "1"}).encode(),
+                body=urlencode({**hidden_fields(body.decode()), "allow": "1"}).encode(),
                 headers={"Cookie": cookie, "Referer": url},
             )
         )

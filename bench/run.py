@@ -112,6 +112,22 @@ def pkce() -> tuple[str, str]:
     ).decode()
 
 
+def hidden_fields(html: str) -> dict[str, str]:
+    """The hidden inputs of a page's form (the consent page's), by name."""
+    from html.parser import HTMLParser
+
+    fields: dict[str, str] = {}
+
+    class Hidden(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "input" and a.get("type") == "hidden" and a.get("name"):
+                fields[a["name"]] = a.get("value") or ""
+
+    Hidden().feed(html)
+    return fields
+
+
 def sign_in(base: str, username: str, password: str) -> requests.Session:
     """A browser session with remembered consent for the benchmark client."""
     browser = requests.Session()
@@ -129,20 +145,9 @@ def sign_in(base: str, username: str, password: str) -> requests.Session:
     _verifier, challenge = pkce()
     page = browser.get(authorization_url(base, challenge), allow_redirects=False, timeout=TIMEOUT)
     if page.status_code == 200:
-        from html.parser import HTMLParser
-
-        fields: dict[str, str] = {}
-
-        class Hidden(HTMLParser):
-            def handle_starttag(self, tag, attrs):
-                a = dict(attrs)
-                if tag == "input" and a.get("type") == "hidden" and a.get("name"):
-                    fields[a["name"]] = a.get("value") or ""
-
-        Hidden().feed(page.text)
         page = browser.post(
             page.url,
-            data={**fields, "allow": "1"},
+            data={**hidden_fields(page.text), "allow": "1"},
             headers={"Referer": page.url},
             allow_redirects=False,
             timeout=TIMEOUT,

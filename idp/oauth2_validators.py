@@ -312,7 +312,7 @@ class IdpOAuth2Validator(OAuth2Validator):
         return id_token
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
-        """DOT's access token, linked to the ID token row ``finalize_id_token`` just saved.
+        """DOT's access token, linked to the ID token row ``save_bearer_token`` just inserted.
 
         DOT would re-parse and re-verify the ID token JWT and read that row back by ``jti``.
         """

@@ -36,7 +36,28 @@ class _Compiled:
     compiler: Any
 
 
-class CompiledQuery:
+class _CompiledPerAlias:
+    """A statement for ``model`` (or a function returning it), compiled once per database alias."""
+
+    def __init__(self, model: type[Model] | Callable[[], type[Model]]):
+        self._model = model
+        self._compiled: dict[str, Any] = {}
+
+    @property
+    def model(self) -> type[Model]:
+        return self._model if isinstance(self._model, type) else self._model()
+
+    def _compiled_for(self, alias: str, *args: Any) -> Any:
+        compiled = self._compiled.get(alias)
+        if compiled is None:
+            compiled = self._compiled[alias] = self._compile(alias, *args)
+        return compiled
+
+    def _compile(self, alias: str, *args: Any) -> Any:
+        raise NotImplementedError
+
+
+class CompiledQuery(_CompiledPerAlias):
     """``build(*placeholders)`` returns the queryset; ``first(*values)`` runs it with real values."""
 
     def __init__(
@@ -45,14 +66,9 @@ class CompiledQuery:
         build: Callable[..., QuerySet],
         kinds: tuple[type, ...] = (str,),
     ):
-        self._model = model
+        super().__init__(model)
         self._build = build
         self._kinds = kinds
-        self._compiled: dict[str, _Compiled] = {}
-
-    @property
-    def model(self) -> type[Model]:
-        return self._model if isinstance(self._model, type) else self._model()
 
     def _compile(self, alias: str) -> _Compiled:
         marks = [
@@ -83,9 +99,7 @@ class CompiledQuery:
 
     def all(self, *values: str | int) -> list[Model]:
         alias = router.db_for_read(self.model)
-        compiled = self._compiled.get(alias)
-        if compiled is None:
-            compiled = self._compiled[alias] = self._compile(alias)
+        compiled = self._compiled_for(alias)
         params = list(compiled.params)
         for index, value_index in compiled.positions:
             params[index] = values[value_index]
@@ -111,7 +125,7 @@ class CompiledQuery:
         return found[0] if found else None
 
 
-class CompiledInsert:
+class CompiledInsert(_CompiledPerAlias):
     """``obj.save()`` for a new row of ``model``, with the INSERT compiled once per database alias.
 
     Values are prepared per row exactly as the ORM prepares them (``pre_save`` fills ``auto_now``
@@ -119,14 +133,6 @@ class CompiledInsert:
     through ``RETURNING``. Where that fast path would change behaviour (a ``pre_save``/``post_save``
     receiver for the model, or a database without ``RETURNING``) it is plain ``obj.save()``.
     """
-
-    def __init__(self, model: type[Model] | Callable[[], type[Model]]):
-        self._model = model
-        self._compiled: dict[str, tuple[str, list]] = {}
-
-    @property
-    def model(self) -> type[Model]:
-        return self._model if isinstance(self._model, type) else self._model()
 
     def _compile(self, alias: str, obj: Model) -> tuple[str, list]:
         from django.db.models import sql
@@ -156,10 +162,7 @@ class CompiledInsert:
         ):
             obj.save(using=alias)
             return obj
-        compiled = self._compiled.get(alias)
-        if compiled is None:
-            compiled = self._compiled[alias] = self._compile(alias, obj)
-        statement, fields = compiled
+        statement, fields = self._compiled_for(alias, obj)
         params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
         with connection.cursor() as cursor:
             cursor.execute(statement, params)
