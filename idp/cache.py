@@ -31,3 +31,10 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def script(self, source: str):
+        """A Lua script on the write server, as redis-py's ``Script`` (EVALSHA, loaded on first use)."""
+        scripts = self.__dict__.setdefault("_scripts", {})
+        if source not in scripts:
+            scripts[source] = self._cache.get_client(write=True).register_script(source)
+        return scripts[source]

@@ -96,3 +96,17 @@ def check_branding(app_configs, **kwargs) -> list[checks.CheckMessage]:
             )
         ]
     return []
+
+
+@checks.register()
+def check_api_throttle_rates(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """Each API rate reads like ``1200/minute`` (or is None: no limit), so no request meets a bad one."""
+    from .api.throttling import parse_rate
+
+    errors = []
+    for scope, rate in (idp_settings.API_THROTTLE_RATES or {}).items():
+        try:
+            parse_rate(rate)
+        except ValueError as exc:
+            errors.append(checks.Error(f"IDP['API_THROTTLE_RATES'][{scope!r}]: {exc}.", id="idp.E006"))
+    return errors

@@ -1,38 +1,125 @@
-"""Request rates per client and per person, from ``IDP["API_THROTTLE_RATES"]``."""
+"""Request rates per client and per person, from ``IDP["API_THROTTLE_RATES"]``.
+
+Each limit is a window that opens with the first request counted in it (GitHub's REST API limits
+work the same way): ``1200/minute`` lets 1,200 requests through, then answers 429 with the
+window's remaining seconds in ``Retry-After``. On Redis a request makes one round trip for all of
+a view's limits: one script increments every counter and reads its time to live, atomically, so
+concurrent requests are all counted. DRF's own ``SimpleRateThrottle`` reads and rewrites a pickled
+list of timestamps per limit, two round trips each, and loses counts when requests race.
+"""
 
 from __future__ import annotations
 
-from rest_framework.throttling import SimpleRateThrottle
+import math
+import time
 
+from django.core.cache import caches
+from rest_framework.throttling import BaseThrottle
+
+from ..cache import RedisCache
 from ..conf import idp_settings
 
-
-class IdpRateThrottle(SimpleRateThrottle):
-    """A rate read from the IDP settings on every request, so ``override_settings`` just works."""
-
-    cache_format = "idp_api_throttle_%(scope)s_%(ident)s"
-
-    def get_rate(self) -> str | None:
-        return idp_settings.API_THROTTLE_RATES.get(self.scope)
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class ClientRateThrottle(IdpRateThrottle):
+def parse_rate(rate: str | None) -> tuple[int, int] | None:
+    """``"1200/minute"`` as (1200, 60); None for no limit. Raises ValueError for anything else."""
+    if rate is None:
+        return None
+    count, _, period = str(rate).partition("/")
+    if not count.strip().isdigit() or not period.strip() or period.strip()[0] not in PERIODS:
+        raise ValueError(f"{rate!r} is not a rate like '1200/minute' (periods: second, minute, hour, day)")
+    return int(count), PERIODS[period.strip()[0]]
+
+
+class WindowThrottle(BaseThrottle):
+    """One limit: ``scope`` names its rate in the settings; ``ident`` says whom a request counts for."""
+
+    scope = ""
+
+    def ident(self, request) -> str | None:
+        raise NotImplementedError
+
+    def rate(self) -> tuple[int, int] | None:
+        # Read on every request, so ``override_settings`` just works.
+        return parse_rate(idp_settings.API_THROTTLE_RATES.get(self.scope))
+
+    def allow_request(self, request, view) -> bool:
+        self._wait = check(request, [self])
+        return self._wait is None
+
+    def wait(self) -> float | None:
+        return getattr(self, "_wait", None)
+
+
+def check(request, throttles) -> float | None:
+    """Counts the request against every limit that applies; the seconds to wait if one is exceeded."""
+    counted = []
+    for throttle in throttles:
+        rate, ident = throttle.rate(), throttle.ident(request)
+        if rate is not None and ident is not None:
+            counted.append((f"idp_api_throttle:{throttle.scope}:{ident}", *rate))
+    if not counted:
+        return None
+    windows = _count([key for key, _, _ in counted], [period for _, _, period in counted])
+    waits = [ttl for (_, limit, _), (hits, ttl) in zip(counted, windows, strict=True) if hits > limit]
+    return max(waits) if waits else None
+
+
+# For each key: add one, start its window if it has none, and answer [hits, seconds left].
+_COUNT_SCRIPT = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local hits = redis.call('INCR', key)
+  local ttl = redis.call('TTL', key)
+  if ttl < 0 then
+    ttl = tonumber(ARGV[i])
+    redis.call('EXPIRE', key, ttl)
+  end
+  out[#out + 1] = hits
+  out[#out + 1] = ttl
+end
+return out
+"""
+
+
+def _count(keys: list[str], periods: list[int]) -> list[tuple[int, int]]:
+    """(hits so far, seconds until the window closes) for each key, after counting this request."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        script = backend.script(_COUNT_SCRIPT)
+        flat = script(keys=[backend.make_and_validate_key(key) for key in keys], args=periods)
+        return [(int(flat[i]), max(int(flat[i + 1]), 1)) for i in range(0, len(flat), 2)]
+    return [_count_in_cache(backend, key, period) for key, period in zip(keys, periods, strict=True)]
+
+
+def _count_in_cache(cache, key: str, period: int) -> tuple[int, int]:
+    # Any other cache (the in-process one of a single-process development server): the window's
+    # closing time is kept beside the count. Not atomic across processes, like DRF's throttles.
+    now = time.time()
+    closes, hits = cache.get(key) or (0.0, 0)
+    if closes <= now:
+        closes, hits = now + period, 0
+    hits += 1
+    cache.set(key, (closes, hits), timeout=math.ceil(closes - now))
+    return hits, max(math.ceil(closes - now), 1)
+
+
+class ClientRateThrottle(WindowThrottle):
     """Limits the requests made with all the tokens of one client."""
 
     scope = "client"
 
-    def get_cache_key(self, request, view) -> str | None:
-        if request.auth is None:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": request.auth.application_id}
+    def ident(self, request) -> str | None:
+        return None if request.auth is None else str(request.auth.application_id)
 
 
-class PersonRateThrottle(IdpRateThrottle):
+class PersonRateThrottle(WindowThrottle):
     """Limits the requests made on behalf of one person, whichever client makes them."""
 
     scope = "user"
 
-    def get_cache_key(self, request, view) -> str | None:
+    def ident(self, request) -> str | None:
         if request.auth is None or request.user is None or not request.user.is_authenticated:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+        return str(request.user.pk)
