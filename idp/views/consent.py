@@ -17,6 +17,7 @@ from django.http import HttpResponseRedirect
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
@@ -29,7 +30,7 @@ from ..conf import idp_settings
 from ..consent import consent_need, record_consent
 from ..id_tokens import verified_claims
 from ..presentation import authorization_error_text, client_card, describe_claims, describe_scopes
-from ..sessions import authentication_time
+from ..sessions import AMR_KEY, authentication_time
 
 # RFC 7636 §4.2: 43 to 128 characters of the unreserved set.
 CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
@@ -137,6 +138,8 @@ class IdpAuthorizationView(AuthorizationView):
             scopes = [scope for scope in scopes if scope != "offline_access"]
         if request.user.is_authenticated:
             self.check_session(request, credentials)
+        # oauthlib's request, validated: a silent answer issues its code from it (``issue_code``).
+        self.validated_request = credentials.get("request")
         return scopes, credentials
 
     def nonce_replaces_pkce(self, credentials, scopes) -> bool:
@@ -205,7 +208,7 @@ class IdpAuthorizationView(AuthorizationView):
 
     def create_authorization_response(self, request, scopes, credentials, allow):
         credentials["auth_time"] = authentication_time(request)
-        credentials["amr"] = request.session.get("idp_amr", [])
+        credentials["amr"] = request.session.get(AMR_KEY, [])
         return super().create_authorization_response(request, scopes, credentials, allow)
 
     def redirect(self, redirect_to, application):
@@ -231,6 +234,41 @@ class IdpAuthorizationView(AuthorizationView):
                 request=self.request,
             )
         return response
+
+    def get_form(self, form_class=None):
+        if self.request.method != "GET":
+            return super().get_form(form_class)
+        # Built when the consent page reads it: a silent answer never does (Django deep-copies
+        # every field of a form it builds).
+        return SimpleLazyObject(lambda: super(IdpAuthorizationView, self).get_form(form_class))
+
+    def issue_code(self, context):
+        """The code for an approval decided without the person: DOT's ``form_valid``, minus a second
+        validation.
+
+        DOT would put the validated request into a form, read it back and have oauthlib validate
+        it all again (client, redirect URI, scopes, PKCE, the OpenID checks) before issuing the
+        code. Nothing changed since this request was validated, moments ago, in this same HTTP
+        request, so the code is issued from oauthlib's validated request, the way oauthlib's
+        ``AuthorizationCodeGrant.create_authorization_response`` does after its validation. The
+        consent page's POST still goes DOT's full way: its hidden fields come from the browser.
+        """
+        request, application = self.validated_request, context["application"]
+        request.scopes = context["scopes"]  # as validated here: offline_access only with prompt=consent
+        request.user = self.request.user
+        request.resource = self.request.GET.getlist("resource") or None  # each checked by DOT's get
+        request.auth_time = authentication_time(self.request)
+        request.amr = self.request.session.get(AMR_KEY, [])
+        server = self.get_oauthlib_core().server
+        grant_type = server.openid_connect_auth if "openid" in request.scopes else server.auth_grant
+        try:
+            code = grant_type.create_authorization_code(request)
+            server.request_validator.save_authorization_code(request.client_id, code, request)
+        except errors.OAuth2Error as error:
+            error = OAuthToolkitError(error, redirect_uri=request.redirect_uri)
+            return self.error_response(error, application)
+        headers, _, _ = grant_type.prepare_authorization_response(request, code, {}, None, 302)
+        return self.redirect(headers["Location"], application)
 
     def render_to_response(self, context, **response_kwargs):
         if "error" in context and "form" not in context:
@@ -258,9 +296,7 @@ class IdpAuthorizationView(AuthorizationView):
             self.request.user, context["application"], scopes=context["scopes"], claims=claims
         )
         if need.satisfied and "consent" not in prompt:
-            form = self.get_form_class()(data={**context["form"].initial, "allow": True})
-            if form.is_valid():
-                return self.form_valid(form)
+            return self.issue_code(context)
         if "none" in prompt:
             error = errors.ConsentRequired(state=context.get("state"))
             uri = (
