@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import os
 from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from django.core.exceptions import ImproperlyConfigured
 from jwcrypto import jwk
 
@@ -130,3 +133,31 @@ def verification_key(kid: str | None) -> jwk.JWK | None:
     if not kid:
         return None
     return _by_kid(idp_settings.SIGNING_KEY, tuple(idp_settings.RETIRED_SIGNING_KEYS)).get(kid)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+@functools.lru_cache(maxsize=4)
+def _signer(pem: str) -> tuple[object, str]:
+    """The active key as ``cryptography`` signs with it, and the JWS header naming it, encoded."""
+    key = _load(pem)
+    header = json.dumps({"typ": "JWT", "alg": ALGORITHM, "kid": kid_of(key)}, separators=(",", ":"))
+    return key.get_op_key("sign"), _b64(header.encode())
+
+
+def sign_jwt(claims: dict) -> str:
+    """``claims`` as a compact RS256 JWS (RFC 7515) signed with the active key, ``kid`` in its header.
+
+    What ``jwcrypto.jwt.JWT(...).make_signed_token(key)`` produces, without rebuilding jwcrypto's
+    header registries (dozens of deep copies) for every token: the key and the encoded header are
+    prepared once per key.
+    """
+    from .conf import idp_settings
+
+    private_key, header = _signer(idp_settings.SIGNING_KEY)
+    payload = _b64(json.dumps(claims, default=str).encode())
+    signing_input = f"{header}.{payload}"
+    signature = private_key.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{_b64(signature)}"

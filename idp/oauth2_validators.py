@@ -28,7 +28,7 @@ from .audit import Event, record
 from .claims import claim_values, claims_for, requested_claims, supported_claims
 from .clients import previous_secret_matches
 from .conf import idp_settings
-from .keys import verification_key
+from .keys import sign_jwt, verification_key
 
 AccessToken = get_access_token_model()
 Grant = get_grant_model()
@@ -298,6 +298,24 @@ class IdpOAuth2Validator(OAuth2Validator):
             Event.REFRESH_TOKEN_REUSE, actor=previous.user, client=request.client, request=request, race=True
         )
         raise errors.InvalidGrantError(description="The refresh token was already used.", request=request)
+
+    def finalize_id_token(self, id_token, token, token_handler, request):
+        """DOT's, with RS256 ID tokens signed by ``keys.sign_jwt`` and no transaction of their own.
+
+        DOT signs through jwcrypto's JWT object (a third of the token endpoint's CPU went to it) and
+        wraps the ID token row's save in a transaction, which is empty here: the row is saved later,
+        with the tokens (``_save_id_token``). Other algorithms go DOT's way.
+        """
+        if request.client.algorithm != request.client.RS256_ALGORITHM:
+            return super().finalize_id_token(id_token, token, token_handler, request)
+        claims, expiration_time = self.get_id_token_dictionary(token, token_handler, request)
+        id_token.update(**claims)
+        if "nonce" not in id_token and request.nonce:  # oauthlib bug #746, as DOT works around it
+            id_token["nonce"] = request.nonce
+        signed = sign_jwt(id_token)
+        row = self._save_id_token(id_token["jti"], request, expiration_time)
+        request.access_token = request.id_token = row  # as DOT leaves them
+        return signed
 
     def _save_id_token(self, jti, request, expires, *args, **kwargs):
         """DOT's ID token row, inserted by ``save_bearer_token`` in the transaction of the tokens."""

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
+
 from oauthlib.openid import Server
 
 from .conf import idp_settings
+
+
+def random_token(request=None, refresh_token: bool = False) -> str:
+    """An access or refresh token, or an authorization code: 256 random bits, URL-safe.
+
+    oauthlib's default draws 30 characters one at a time from ``SystemRandom`` (one ``urandom``
+    call each, 178 bits in all); this is one call and more entropy.
+    """
+    return secrets.token_urlsafe(32)
 
 
 def _refresh_token_only_for_offline_access(token: dict, token_handler, request) -> dict:

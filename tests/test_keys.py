@@ -1,5 +1,7 @@
 """Signing keys: generated once in development, loaded from env or file, required in production."""
 
+import json
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from jwcrypto import jwk
@@ -100,3 +102,21 @@ def test_new_id_tokens_are_signed_with_the_active_key(logged_in, web_client, set
     token.deserialize(id_token)
     assert token.jose_header["kid"] == jwk.JWK.from_pem(new_key.encode()).thumbprint()
     assert token.jose_header["alg"] == "RS256"
+
+
+def test_sign_jwt_makes_a_jws_that_jwcrypto_verifies(settings):
+    from jwcrypto import jws, jwt
+
+    from idp.keys import sign_jwt
+
+    pem = generate_private_key_pem()
+    settings.IDP = {**settings.IDP, "SIGNING_KEY": pem}
+    key = jwk.JWK.from_pem(pem.encode())
+    claims = {"iss": "http://127.0.0.1:8000", "sub": "42", "aud": "rp", "exp": 2000000000, "nonce": "é"}
+    public = jwk.JWK(**json.loads(key.export_public()))
+    verified = jwt.JWT(jwt=sign_jwt(claims), key=public, algs=["RS256"], check_claims={"exp": None})
+    assert json.loads(verified.claims) == claims
+    assert json.loads(verified.header) == {"typ": "JWT", "alg": "RS256", "kid": key.thumbprint()}
+    other = jwk.JWK(**json.loads(jwk.JWK.from_pem(generate_private_key_pem().encode()).export_public()))
+    with pytest.raises(jws.InvalidJWSSignature):
+        jwt.JWT(jwt=sign_jwt(claims), key=other, algs=["RS256"], check_claims={"exp": None})

@@ -47,8 +47,6 @@ def test_code_exchange_query_count(logged_in, web_client):
     assert statements(ctx) == [
         "SELECT idp_grant",  # the code, with its user (once, kept on the request)
         "SELECT idp_application",  # the client
-        "SAVEPOINT",  # DOT's transaction around the ID token row, which idp defers to the next one
-        "RELEASE",
         "SAVEPOINT",  # one transaction saves everything, or nothing
         "INSERT idp_idtoken",
         "INSERT idp_accesstoken",

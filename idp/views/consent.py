@@ -30,6 +30,7 @@ from ..conf import idp_settings
 from ..consent import consent_need, record_consent
 from ..id_tokens import verified_claims
 from ..presentation import authorization_error_text, client_card, describe_claims, describe_scopes
+from ..server import random_token
 from ..sessions import AMR_KEY, authentication_time
 
 # RFC 7636 §4.2: 43 to 128 characters of the unreserved set.
@@ -250,7 +251,8 @@ class IdpAuthorizationView(AuthorizationView):
         it all again (client, redirect URI, scopes, PKCE, the OpenID checks) before issuing the
         code. Nothing changed since this request was validated, moments ago, in this same HTTP
         request, so the code is issued from oauthlib's validated request, the way oauthlib's
-        ``AuthorizationCodeGrant.create_authorization_response`` does after its validation. The
+        ``AuthorizationCodeGrant.create_authorization_response`` does after its validation (with
+        ``random_token`` for the code, like every token). The
         consent page's POST still goes DOT's full way: its hidden fields come from the browser.
         """
         request, application = self.validated_request, context["application"]
@@ -262,7 +264,7 @@ class IdpAuthorizationView(AuthorizationView):
         server = self.get_oauthlib_core().server
         grant_type = server.openid_connect_auth if "openid" in request.scopes else server.auth_grant
         try:
-            code = grant_type.create_authorization_code(request)
+            code = {"code": random_token(), **({"state": request.state} if request.state else {})}
             server.request_validator.save_authorization_code(request.client_id, code, request)
         except errors.OAuth2Error as error:
             error = OAuthToolkitError(error, redirect_uri=request.redirect_uri)
