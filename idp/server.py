@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from functools import cached_property
 
+from oauthlib.common import Request
+from oauthlib.oauth2.rfc6749 import utils
+from oauthlib.oauth2.rfc6749.endpoints.base import catch_errors_and_unavailability
 from oauthlib.openid import Server
 
 from .conf import idp_settings
@@ -39,6 +43,22 @@ def _access_token_lifetime(default: int):
     return expires_in
 
 
+class ParsedRequest(Request):
+    """oauthlib's request, parsing its query string once.
+
+    oauthlib re-parses the whole URI each time it reads ``duplicate_params`` (five times while
+    validating an authorization request) or ``uri_query_params``; the URI never changes.
+    """
+
+    @cached_property
+    def uri_query_params(self):
+        return super().uri_query_params
+
+    @cached_property
+    def duplicate_params(self):
+        return super().duplicate_params
+
+
 class IdpServer(Server):
     """Per-client access token lifetimes; refresh tokens only when ``offline_access`` was granted."""
 
@@ -49,3 +69,11 @@ class IdpServer(Server):
         super().__init__(request_validator, _access_token_lifetime(default), *args, **kwargs)
         for grant in (self.auth_grant, self.openid_connect_auth):
             grant.register_token_modifier(_refresh_token_only_for_offline_access)
+
+    @catch_errors_and_unavailability
+    def validate_authorization_request(self, uri, http_method="GET", body=None, headers=None):
+        """oauthlib's ``AuthorizationEndpoint.validate_authorization_request``, with a ``ParsedRequest``."""
+        request = ParsedRequest(uri, http_method=http_method, body=body, headers=headers)
+        request.scopes = utils.scope_to_list(request.scope)
+        handler = self.response_types.get(request.response_type, self.default_response_type_handler)
+        return handler.validate_authorization_request(request)
