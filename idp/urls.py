@@ -28,8 +28,9 @@ page_patterns = [
     path("theme.css", theme.theme, name="theme"),
 ]
 
+# The protocol endpoints first: Django tries the patterns in order, and they take most requests.
 urlpatterns = [
-    path("", include((page_patterns, "idp"))),
-    path("api/", include("idp.api.urls")),
     path("", include("idp.oauth_urls")),
+    path("api/", include("idp.api.urls")),
+    path("", include((page_patterns, "idp"))),
 ]
