@@ -236,6 +236,9 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of full flows")
     parser.add_argument("--endpoint-duration", type=float, default=5.0, help="seconds per single endpoint")
+    parser.add_argument(
+        "--endpoint-rounds", type=int, default=3, help="windows per endpoint; the least CPU/request counts"
+    )
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
@@ -450,7 +453,12 @@ def measure_endpoint(pid: int, args, call) -> dict:
 
     for i in range(args.concurrency):
         unit(i)
-    return measure(pid, args.endpoint_duration, args.concurrency, unit) | {"errors": errors[0]}
+    # The quietest of a few short windows: this VM's other tenants slow whole seconds at a time.
+    rounds = [
+        measure(pid, args.endpoint_duration / args.endpoint_rounds, args.concurrency, unit)
+        for _ in range(args.endpoint_rounds)
+    ]
+    return min(rounds, key=lambda r: r["cpu_ms"]) | {"errors": errors[0]}
 
 
 def run_bare(args, env: dict, log: Path) -> dict:
