@@ -117,3 +117,31 @@ def test_every_limit_of_a_request_costs_one_redis_round_trip(settings, on_redis,
     keys = sorted(key.decode().rsplit(":", 2)[-2] for key in server.keys("*idp_api_throttle*"))
     assert keys == ["client", "user"]
     assert all(int(server.get(key)) == 4 for key in server.keys("*idp_api_throttle*"))
+
+
+def test_an_unreachable_cache_serves_the_request_and_says_why(settings, client, token, caplog):
+    settings.CACHES = {"default": {"BACKEND": "idp.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    settings.IDP = {**settings.IDP, "API_THROTTLE_RATES": {"client": "1/minute", "user": None}}
+    assert [users(client, token).status_code for _ in range(2)] == [200, 200]
+    assert "API limits not counted" in caplog.text
+
+
+def test_a_drf_throttle_added_to_a_view_is_still_asked(rf):
+    from rest_framework.exceptions import Throttled
+    from rest_framework.throttling import BaseThrottle
+
+    from idp.api.views import MeApi
+
+    class Closed(BaseThrottle):
+        def allow_request(self, request, view):
+            return False
+
+        def wait(self):
+            return 7
+
+    view = MeApi()
+    view.throttle_classes = [*MeApi.throttle_classes, Closed]
+    request = view.initialize_request(rf.get("/api/v1/me"))
+    with pytest.raises(Throttled) as raised:
+        view.check_throttles(request)
+    assert raised.value.wait == 7

@@ -10,14 +10,18 @@ list of timestamps per limit, two round trips each, and loses counts when reques
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
 from django.core.cache import caches
+from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
 from ..cache import RedisCache
 from ..conf import idp_settings
+
+logger = logging.getLogger("idp.api")
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -61,7 +65,13 @@ def check(request, throttles) -> float | None:
             counted.append((f"idp_api_throttle:{throttle.scope}:{ident}", *rate))
     if not counted:
         return None
-    windows = _count([key for key, _, _ in counted], [period for _, _, period in counted])
+    try:
+        windows = _count([key for key, _, _ in counted], [period for _, _, period in counted])
+    except RedisError:
+        # The counters are unreachable: serve the request rather than fail it (the token itself
+        # was checked against the database); the operator sees why in the log.
+        logger.warning("API limits not counted: the cache is unreachable", exc_info=True)
+        return None
     waits = [ttl for (_, limit, _), (hits, ttl) in zip(counted, windows, strict=True) if hits > limit]
     return max(waits) if waits else None
 
