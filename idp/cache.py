@@ -31,10 +31,10 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+        self._scripts: dict[str, object] = {}
 
     def script(self, source: str):
         """A Lua script on the write server, as redis-py's ``Script`` (EVALSHA, loaded on first use)."""
-        scripts = self.__dict__.setdefault("_scripts", {})
-        if source not in scripts:
-            scripts[source] = self._cache.get_client(write=True).register_script(source)
-        return scripts[source]
+        if source not in self._scripts:
+            self._scripts[source] = self._cache.get_client(write=True).register_script(source)
+        return self._scripts[source]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 import os
@@ -12,6 +11,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from django.core.exceptions import ImproperlyConfigured
 from jwcrypto import jwk
+from jwcrypto.common import base64url_encode
 
 ALGORITHM = "RS256"
 KEY_SIZE = 2048
@@ -135,16 +135,12 @@ def verification_key(kid: str | None) -> jwk.JWK | None:
     return _by_kid(idp_settings.SIGNING_KEY, tuple(idp_settings.RETIRED_SIGNING_KEYS)).get(kid)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 @functools.lru_cache(maxsize=4)
 def _signer(pem: str) -> tuple[object, str]:
     """The active key as ``cryptography`` signs with it, and the JWS header naming it, encoded."""
     key = _load(pem)
     header = json.dumps({"typ": "JWT", "alg": ALGORITHM, "kid": kid_of(key)}, separators=(",", ":"))
-    return key.get_op_key("sign"), _b64(header.encode())
+    return key.get_op_key("sign"), base64url_encode(header.encode())
 
 
 def sign_jwt(claims: dict) -> str:
@@ -157,7 +153,7 @@ def sign_jwt(claims: dict) -> str:
     from .conf import idp_settings
 
     private_key, header = _signer(idp_settings.SIGNING_KEY)
-    payload = _b64(json.dumps(claims, default=str).encode())
+    payload = base64url_encode(json.dumps(claims, default=str).encode())
     signing_input = f"{header}.{payload}"
     signature = private_key.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
-    return f"{signing_input}.{_b64(signature)}"
+    return f"{signing_input}.{base64url_encode(signature)}"

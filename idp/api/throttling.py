@@ -111,8 +111,9 @@ def _count_in_cache(cache, key: str, period: int) -> tuple[int, int]:
     if closes <= now:
         closes, hits = now + period, 0
     hits += 1
-    cache.set(key, (closes, hits), timeout=math.ceil(closes - now))
-    return hits, max(math.ceil(closes - now), 1)
+    seconds_left = math.ceil(closes - now)
+    cache.set(key, (closes, hits), timeout=seconds_left)
+    return hits, max(seconds_left, 1)
 
 
 class ClientRateThrottle(WindowThrottle):

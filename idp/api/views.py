@@ -51,8 +51,8 @@ class ProtectedApi(APIView):
         # throttle a view adds is asked the DRF way.
         throttles = self.get_throttles()
         ours = [throttle for throttle in throttles if isinstance(throttle, WindowThrottle)]
-        waits = [wait] if ours and (wait := check(request, ours)) is not None else []
-        denied = bool(waits)
+        wait = check(request, ours) if ours else None
+        denied, waits = wait is not None, [wait]
         for throttle in throttles:
             if not isinstance(throttle, WindowThrottle) and not throttle.allow_request(request, self):
                 denied = True

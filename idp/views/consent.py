@@ -208,8 +208,7 @@ class IdpAuthorizationView(AuthorizationView):
         return self.redirect_to_fresh_login(drop={"prompt"}, extra=(("prompt", prompt),) if prompt else ())
 
     def create_authorization_response(self, request, scopes, credentials, allow):
-        credentials["auth_time"] = authentication_time(request)
-        credentials["amr"] = request.session.get(AMR_KEY, [])
+        credentials.update(_how_signed_in(request))
         return super().create_authorization_response(request, scopes, credentials, allow)
 
     def redirect(self, redirect_to, application):
@@ -259,8 +258,8 @@ class IdpAuthorizationView(AuthorizationView):
         request.scopes = context["scopes"]  # as validated here: offline_access only with prompt=consent
         request.user = self.request.user
         request.resource = self.request.GET.getlist("resource") or None  # each checked by DOT's get
-        request.auth_time = authentication_time(self.request)
-        request.amr = self.request.session.get(AMR_KEY, [])
+        for name, value in _how_signed_in(self.request).items():
+            setattr(request, name, value)
         server = self.get_oauthlib_core().server
         grant_type = server.openid_connect_auth if "openid" in request.scopes else server.auth_grant
         try:
@@ -314,6 +313,11 @@ class IdpAuthorizationView(AuthorizationView):
             new_claim_items=describe_claims(self.request.user, need.new_claims),
         )
         return super().render_to_response(context, **response_kwargs)
+
+
+def _how_signed_in(request) -> dict:
+    """When and how the approving session signed in: stored with the code, for the ID token."""
+    return {"auth_time": authentication_time(request), "amr": request.session.get(AMR_KEY, [])}
 
 
 def _json_or_none(value):
