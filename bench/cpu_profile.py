@@ -85,6 +85,7 @@ def main() -> None:
     parser.add_argument("--profile", choices=STEPS, help="print this step's profile and SQL")
     parser.add_argument("--sort", default="cumulative", help="cProfile sort key (cumulative, tottime)")
     parser.add_argument("--lines", type=int, default=45)
+    parser.add_argument("--callers", help="also print who calls the functions matching this pattern")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -148,6 +149,10 @@ def run(args, tmp: Path, database_url: str) -> None:
         pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.lines)
         print(f"\n--- profile of {step} ({args.n} requests) ---")
         print(out.getvalue())
+        if args.callers:
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_callers(args.callers)
+            print(out.getvalue())
         print(f"--- own CPU of {step} by package (share of the profiled total) ---")
         for package, share in by_package(profiler):
             print(f"  {package:<40} {100 * share:5.1f} %")
