@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth.models import AnonymousUser
+from django.core.handlers.base import BaseHandler
+from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
@@ -32,6 +35,51 @@ class WellKnownDocumentsMiddleware:
         if view is not None and request.method in ("GET", "HEAD"):
             return view(request)
         return self.get_response(request)
+
+
+class _ViewOnlyHandler(BaseHandler):
+    """Django's own request handling inside the middleware: resolve the URL, call and render the view."""
+
+    def __init__(self):
+        super().__init__()
+        self._view_middleware, self._template_response_middleware, self._exception_middleware = [], [], []
+
+
+class CredentialEndpointsMiddleware:
+    """Endpoints whose callers bring their own credentials skip the browser's middleware.
+
+    The token, revocation, introspection and userinfo endpoints and the resource API (``/api/v1/``)
+    authenticate a client secret or a bearer token and never act on a cookie: no session, CSRF token,
+    signed-in person, flash message or sign-in lockout concerns them. For them this middleware calls
+    the view itself, and the session, CSRF, authentication, messages and django-axes middleware
+    below it are not run; every other request goes on down the chain. ``request.user`` is anonymous
+    there, whatever cookie came along. Place it right after WellKnownDocumentsMiddleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+        self.call_view = convert_exception_to_response(_ViewOnlyHandler()._get_response)
+        self.paths: frozenset[str] | None = None
+        self.prefix = ""
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.paths is None:
+            self.paths = frozenset(
+                reverse(f"oauth2_provider:{name}")
+                for name in ("token", "revoke-token", "introspect", "user-info")
+            )
+            self.prefix = reverse("idp-api:me").rpartition("/")[0] + "/"
+        path = request.path_info
+        if path not in self.paths and not path.startswith(self.prefix):
+            return self.get_response(request)
+        request.user = AnonymousUser()
+        response = self.call_view(request)
+        # What XFrameOptionsMiddleware and CommonMiddleware below would have added.
+        if "X-Frame-Options" not in response:
+            response["X-Frame-Options"] = "DENY"
+        if not response.streaming and "Content-Length" not in response:
+            response["Content-Length"] = str(len(response.content))
+        return response
 
 
 class SecurityHeadersMiddleware:

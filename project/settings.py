@@ -104,6 +104,8 @@ MIDDLEWARE = [
     # Adds the Content-Security-Policy to every response, including the early answers below.
     "idp.middleware.SecurityHeadersMiddleware",
     "idp.middleware.WellKnownDocumentsMiddleware",
+    # Token, introspection, revocation, userinfo and the API skip the browser's middleware below.
+    "idp.middleware.CredentialEndpointsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -1,4 +1,5 @@
-"""Middleware: well-known documents answered early; security headers on every response."""
+"""Middleware: well-known documents answered early; credential endpoints skip the browser's middleware;
+security headers on every response."""
 
 import json
 
@@ -6,7 +7,8 @@ import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from idp.middleware import WellKnownDocumentsMiddleware
+from idp.middleware import CredentialEndpointsMiddleware, WellKnownDocumentsMiddleware
+from tests.conftest import basic_auth
 
 
 def downstream_must_not_run(request):
@@ -32,6 +34,60 @@ def test_other_paths_and_methods_go_through():
     middleware = WellKnownDocumentsMiddleware(lambda request: HttpResponse("downstream"))
     assert middleware(RequestFactory().get("/userinfo")).content == b"downstream"
     assert middleware(RequestFactory().post("/.well-known/jwks.json")).content == b"downstream"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("post", "/token", 400),
+        ("post", "/revoke", 400),
+        ("post", "/introspect", 401),
+        ("get", "/userinfo", 401),
+        ("get", "/api/v1/me", 401),
+        ("get", "/api/v1/no-such-thing", 404),
+    ],
+)
+@pytest.mark.django_db
+def test_credential_endpoints_skip_the_rest_of_the_stack(method, path, status):
+    request = getattr(RequestFactory(), method)(path)
+    response = CredentialEndpointsMiddleware(downstream_must_not_run)(request)
+    assert response.status_code == status
+    assert not request.user.is_authenticated
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Content-Length"] == str(len(response.content))
+
+
+@pytest.mark.parametrize("path", ["/authorize", "/login", "/end-session", "/api/docs/", "/tokens", "/api/v1"])
+def test_pages_go_down_the_stack(path):
+    middleware = CredentialEndpointsMiddleware(lambda request: HttpResponse("downstream"))
+    assert middleware(RequestFactory().get(path)).content == b"downstream"
+
+
+@pytest.mark.django_db
+def test_a_session_cookie_does_not_authenticate_a_credential_endpoint(logged_in, web_client):
+    """The signed-in person's browser gets no answer about them without a token, and no cookie back."""
+    for response in (logged_in.get("/userinfo"), logged_in.get("/api/v1/me")):
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"].startswith("Bearer")
+        assert not response.cookies
+        assert "Cookie" not in response.get("Vary", "")
+    token = logged_in.post(
+        "/token",
+        {"grant_type": "client_credentials"},
+        HTTP_AUTHORIZATION=basic_auth(web_client.client_id),
+    )
+    assert token.status_code in (400, 401)  # not a service client; what matters is the answer's shape
+    assert token.json()["error"] and not token.cookies
+
+
+@pytest.mark.django_db
+def test_credential_endpoints_have_the_security_headers(client):
+    response = client.post("/token", {"grant_type": "authorization_code"})
+    assert response["Content-Security-Policy"].endswith("frame-ancestors 'none'")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cache-Control"] == "no-store"
 
 
 @pytest.mark.parametrize("path", ["/", "/login", "/password-reset", "/.well-known/openid-configuration"])
