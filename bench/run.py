@@ -249,7 +249,7 @@ def main() -> None:
         default=0,
         help="PostgreSQL: first fill the tables with this many access tokens (half expired) each with a "
         "refresh token, plus a quarter as many expired ones without, then also time "
-        "`manage.py cleartokens` while flows run",
+        "`manage.py idp_cleartokens` while flows run",
     )
     args = parser.parse_args()
     if args.preload and args.database != "postgres":
@@ -359,7 +359,8 @@ def preload(database_url: str, count: int) -> dict:
             INSERT INTO idp_accesstoken (token, token_checksum, expires, scope, resource, created, updated,
                                          application_id, user_id, claims)
             SELECT '', md5('a' || i) || md5('b' || i),
-                   now() + CASE WHEN i %% 2 = 0 THEN interval '1 hour' ELSE interval '-1 hour' END,
+                   now() + CASE WHEN i %% 2 = 0 THEN interval '1 hour' ELSE interval '-1 hour' END
+                         - i * interval '1 millisecond',
                    'openid profile email', '[]'::jsonb, now(), now(),
                    (SELECT min(id) FROM idp_application), u.id, '{}'::jsonb
             FROM generate_series(1, %s) AS i
@@ -377,12 +378,14 @@ def preload(database_url: str, count: int) -> dict:
             FROM idp_accesstoken
             """
         )
-        # Access tokens without offline access, long expired: what cleartokens is for.
+        # Access tokens without offline access, expired: what idp_cleartokens is for. Their expiry
+        # times interleave with those of the expired tokens that live refresh tokens keep.
         conn.execute(
             """
             INSERT INTO idp_accesstoken (token, token_checksum, expires, scope, resource, created, updated,
                                          application_id, user_id, claims)
-            SELECT '', md5('c' || i) || md5('d' || i), now() - interval '2 hours', 'openid', '[]'::jsonb,
+            SELECT '', md5('c' || i) || md5('d' || i),
+                   now() - interval '1 hour' - 4 * i * interval '1 millisecond', 'openid', '[]'::jsonb,
                    now(), now(), (SELECT min(id) FROM idp_application), (SELECT min(id) FROM idp_user),
                    '{}'::jsonb
             FROM generate_series(1, %s) AS i
@@ -398,11 +401,11 @@ def preload(database_url: str, count: int) -> dict:
 
 
 def cleanup_under_load(env: dict, pid: int, args, flow, recorders: list) -> dict:
-    """Run ``manage.py cleartokens`` while full flows go on: its duration, and the flows meanwhile."""
+    """Run ``manage.py idp_cleartokens`` while full flows go on: its duration, and the flows meanwhile."""
     during = Recorder()
     recorders.append(during)
     cleaner = subprocess.Popen(
-        [sys.executable, "manage.py", "cleartokens"],
+        [sys.executable, "manage.py", "idp_cleartokens"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -543,7 +546,8 @@ def report(results: dict) -> None:
     if "cleanup" in results:
         cleanup = results["cleanup"]
         print(
-            f"\nmanage.py cleartokens took {cleanup['seconds']:.1f} s (exit {cleanup['exit']}); meanwhile "
+            f"\nmanage.py idp_cleartokens took {cleanup['seconds']:.1f} s (exit {cleanup['exit']}); "
+            "meanwhile "
             f"{cleanup['flows_per_second']:.1f} flows/s, {cleanup['cpu_ms']:.2f} ms server CPU per flow, "
             f"errors {cleanup['errors'] or 0}"
         )

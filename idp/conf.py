@@ -30,7 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "CLIENT_ACCESS_TOKEN_LIFETIME_BOUNDS": (300, 86400),
     # The longest an operator may keep a rotated client secret valid, in seconds (30 days).
     "MAX_SECRET_GRACE_PERIOD": 30 * 24 * 3600,
-    # `manage.py cleartokens` removes expired codes, tokens and ID tokens this many rows per
+    # `manage.py idp_cleartokens` removes expired codes, tokens and ID tokens this many rows per
     # statement (one short transaction each), pausing this many seconds between batches so that
     # token requests never wait long for a lock.
     "CLEANUP_BATCH_SIZE": 1000,

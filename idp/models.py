@@ -169,7 +169,7 @@ class Grant(AbstractGrant):
 
     class Meta(AbstractGrant.Meta):
         swappable = "OAUTH2_PROVIDER_GRANT_MODEL"
-        # Expired-row cleanup (``manage.py cleartokens``) selects by expiry, in batches.
+        # Expired-row cleanup (``manage.py idp_cleartokens``) selects by expiry, in batches.
         indexes = [models.Index(fields=["expires"], name="idp_grant_expires")]
 
 
