@@ -30,27 +30,18 @@ def fast_batches(settings):
     }
 
 
-def _access(user, app, *, expires, id_token=None):
-    return AccessToken.objects.create(
-        user=user,
-        application=app,
-        token="",
-        token_checksum=uuid.uuid4().hex * 2,
-        expires=expires,
-        id_token=id_token,
+def _token(model, user, app, **fields):
+    return model.objects.create(
+        user=user, application=app, token="", token_checksum=uuid.uuid4().hex * 2, **fields
     )
+
+
+def _access(user, app, *, expires, id_token=None):
+    return _token(AccessToken, user, app, expires=expires, id_token=id_token)
 
 
 def _refresh(user, app, *, access=None, revoked=None):
-    return RefreshToken.objects.create(
-        user=user,
-        application=app,
-        token="",
-        token_checksum=uuid.uuid4().hex * 2,
-        access_token=access,
-        revoked=revoked,
-        token_family=uuid.uuid4(),
-    )
+    return _token(RefreshToken, user, app, access_token=access, revoked=revoked, token_family=uuid.uuid4())
 
 
 def _id_token(user, app, *, expires):
