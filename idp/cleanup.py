@@ -13,7 +13,7 @@ import logging
 import time
 from datetime import timedelta
 
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from oauth2_provider.models import (
@@ -105,9 +105,9 @@ def delete_in_batches(
             ids = [pk for _, pk in batch]
             after = batch[-1] if batch else after
         if ids:
-            with transaction.atomic():
-                # The condition again: a row that stopped matching since the select is kept.
-                _, by_model = manager.filter(condition, pk__in=ids).delete()
+            # One transaction (Django's delete makes it). The condition again: a row that stopped
+            # matching since the select is kept.
+            _, by_model = manager.filter(condition, pk__in=ids).delete()
             deleted += by_model.get(model._meta.label, 0)
         if len(ids) < size:
             return deleted
