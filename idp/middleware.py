@@ -17,7 +17,7 @@ from .views import oidc
 class WellKnownDocumentsMiddleware:
     """Discovery, RFC 8414 metadata and JWKS need no session, user or CSRF: serve them first.
 
-    Optional (the same views are also routed normally); place it right after SecurityMiddleware.
+    Optional (the same views are also routed normally); place it after the security headers' middleware.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -74,9 +74,7 @@ class CredentialEndpointsMiddleware:
             return self.get_response(request)
         request.user = AnonymousUser()
         response = self.call_view(request)
-        # What XFrameOptionsMiddleware and CommonMiddleware below would have added.
-        if "X-Frame-Options" not in response:
-            response["X-Frame-Options"] = "DENY"
+        # What CommonMiddleware below would have added.
         if not response.streaming and "Content-Length" not in response:
             response["Content-Length"] = str(len(response.content))
         return response

@@ -101,8 +101,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Adds the Content-Security-Policy to every response, including the early answers below.
+    # The Content-Security-Policy and X-Frame-Options on every response, including the early
+    # answers below.
     "idp.middleware.SecurityHeadersMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "idp.middleware.WellKnownDocumentsMiddleware",
     # Token, introspection, revocation, userinfo and the API skip the browser's middleware below.
     "idp.middleware.CredentialEndpointsMiddleware",
@@ -112,7 +114,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

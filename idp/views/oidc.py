@@ -21,7 +21,6 @@ def _public_json(body: bytes) -> HttpResponse:
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = f"public, max-age={idp_settings.METADATA_MAX_AGE}"
     response["X-Content-Type-Options"] = "nosniff"
-    response["X-Frame-Options"] = "DENY"  # answered before XFrameOptionsMiddleware runs
     return response
 
 
