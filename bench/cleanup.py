@@ -10,7 +10,6 @@ with the production batch size and pause. Wall time, not a timed test.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import create_database, manage, preload  # noqa: E402
+from bench.run import create_database, manage, preload, provider_env  # noqa: E402
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -47,12 +46,7 @@ def main() -> None:
         tmp = Path(tmp_name)
         database_url, drop_database = create_database("postgres", tmp)
         template = database_url.rsplit("/", 1)[1]
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "DEBUG", "SECRET_KEY"))}
-        env.update(DATABASE_URL=database_url, DEBUG="0", DJANGO_SETTINGS_MODULE="project.settings")
-        env["IDP_SIGNING_KEY_FILE"] = str(tmp / "signing.pem")
-        from idp.keys import generate_private_key_pem
-
-        (tmp / "signing.pem").write_text(generate_private_key_pem())
+        env = provider_env(database_url, tmp)
         try:
             manage(env, "migrate", "--noinput")
             manage(env, "idp_load_demo")

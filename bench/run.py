@@ -231,6 +231,23 @@ def create_database(kind: str, tmp: Path):
     return f"postgres://postgres@127.0.0.1:5432/{name}", drop
 
 
+def provider_env(database_url: str, tmp: Path) -> dict:
+    """The provider's environment for ``database_url``, production settings, a new key in ``tmp``."""
+    from idp.keys import generate_private_key_pem
+
+    key = tmp / "signing.pem"
+    key.write_text(generate_private_key_pem())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "DEBUG", "SECRET_KEY"))}
+    env.update(
+        DATABASE_URL=database_url,
+        IDP_SIGNING_KEY_FILE=str(key),
+        DEBUG="0",
+        PYTHONUNBUFFERED="1",
+        DJANGO_SETTINGS_MODULE="project.settings",
+    )
+    return env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
@@ -258,18 +275,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         database_url, drop_database = create_database(args.database, tmp)
-        key = tmp / "signing.pem"
-        from idp.keys import generate_private_key_pem
-
-        key.write_text(generate_private_key_pem())
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "DEBUG", "SECRET_KEY"))}
-        env.update(
-            DATABASE_URL=database_url,
-            IDP_SIGNING_KEY_FILE=str(key),
-            DEBUG="0",
-            PYTHONUNBUFFERED="1",
-            DJANGO_SETTINGS_MODULE="project.settings",
-        )
+        env = provider_env(database_url, tmp)
         # Throttles stay on (their cost is part of the figure) but never refuse a benchmark request.
         env["IDP_API_THROTTLE_RATES"] = "client=100000000/minute,user=100000000/minute"
         if args.database == "postgres":
