@@ -156,6 +156,17 @@ def sign_in(base: str, username: str, password: str) -> requests.Session:
     return browser
 
 
+def code_exchange(authorize_response: requests.Response, verifier: str) -> dict[str, str]:
+    """The token request's form for the code in an authorization response's redirect."""
+    code = parse_qs(urlsplit(authorize_response.headers["Location"]).query)["code"][0]
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "code_verifier": verifier,
+    }
+
+
 def full_flow(base: str, browser: requests.Session, api: requests.Session, rec: Recorder) -> bool:
     verifier, challenge = pkce()
     response = rec.timed(
@@ -165,13 +176,7 @@ def full_flow(base: str, browser: requests.Session, api: requests.Session, rec: 
     )
     if response is None:
         return False
-    code = parse_qs(urlsplit(response.headers["Location"]).query)["code"][0]
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT_URI,
-        "code_verifier": verifier,
-    }
+    data = code_exchange(response, verifier)
     response = rec.timed("token", lambda: api.post(f"{base}/token", data=data, auth=CLIENT, timeout=TIMEOUT))
     if response is None:
         return False
@@ -439,13 +444,7 @@ def cleanup_under_load(env: dict, pid: int, args, flow, recorders: list) -> dict
 def obtain_user_token(base: str, browser: requests.Session) -> str:
     verifier, challenge = pkce()
     response = browser.get(authorization_url(base, challenge), allow_redirects=False, timeout=TIMEOUT)
-    code = parse_qs(urlsplit(response.headers["Location"]).query)["code"][0]
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT_URI,
-        "code_verifier": verifier,
-    }
+    data = code_exchange(response, verifier)
     return requests.post(f"{base}/token", data=data, auth=CLIENT, timeout=TIMEOUT).json()["access_token"]
 
 
