@@ -100,6 +100,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every request gets its id (X-Request-ID, the log lines' request_id, the error page's
+    # reference), including the early answers and the credential endpoints below.
+    "idp.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The Content-Security-Policy and X-Frame-Options on every response, including the early
     # answers below.

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+from urllib.parse import urlencode, urljoin
 
 import pytest
+import requests
+from django.core.servers.basehttp import WSGIRequestHandler
+from django.db import connections
+from django.test.testcases import LiveServerThread
 
 from idp.logs import REDACTED, redact
+from tests.conftest import REDIRECT_URI, pkce_pair, query_of
+from tests.crash_urls import FAILURE
+from tests.e2e.rp import forms_of
+from tests.factories import CLIENT_SECRET, PASSWORD
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
 TIMEOUT = 10
@@ -91,3 +101,172 @@ def test_runserver_access_log_is_redacted(capsys):
     log = capsys.readouterr().err
     assert JWT not in log and "alice" not in log
     assert f'"GET /end-session?id_token_hint={REDACTED}&login_hint={REDACTED} HTTP/1.1" 200 1234' in log
+
+
+class RunserverThread(LiveServerThread):
+    """Django's live server thread with runserver's own request handler, which writes the access log."""
+
+    def _create_server(self, connections_override=None):
+        return self.server_class(
+            (self.host, self.port), WSGIRequestHandler, connections_override=connections_override
+        )
+
+
+@pytest.fixture
+def runserver(transactional_db, settings):
+    """The provider served in this process as ``make run`` serves it, with the test-only failing views."""
+    settings.ROOT_URLCONF = "tests.crash_urls"
+    shared = {
+        conn.alias: conn for conn in connections.all() if conn.vendor == "sqlite" and conn.is_in_memory_db()
+    }
+    for conn in shared.values():
+        conn.inc_thread_sharing()
+    thread = RunserverThread("127.0.0.1", lambda handler: handler, connections_override=shared)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    try:
+        yield f"http://127.0.0.1:{thread.port}"
+    finally:
+        thread.terminate()
+        for conn in shared.values():
+            conn.dec_thread_sharing()
+
+
+def server_log_until(capsys, text: str, log: str = "") -> str:
+    """Everything written to stderr, once ``text`` is in it (runserver logs after sending the answer)."""
+    deadline = time.monotonic() + TIMEOUT
+    while text not in log and time.monotonic() < deadline:
+        time.sleep(0.05)
+        log += capsys.readouterr().err
+    return log
+
+
+def sign_in_and_allow(browser: requests.Session, base: str, authorize_url: str) -> str:
+    """A person's browser: to the login page, sign in, allow on the consent page; the redirect's Location."""
+    login_page = browser.get(authorize_url, timeout=TIMEOUT)
+    (login_form,) = forms_of(login_page.text)
+    fields = {field["name"]: field.get("value", "") for field in login_form["inputs"]}
+    consent_page = browser.post(
+        urljoin(login_page.url, login_form["attrs"]["action"]),
+        data={**fields, "username": "alice", "password": PASSWORD},
+        headers={"Referer": login_page.url},
+        timeout=TIMEOUT,
+    )
+    assert consent_page.status_code == 200, consent_page.text[:500]
+    (consent_form,) = (
+        form for form in forms_of(consent_page.text) if form["attrs"].get("id") == "consent-form"
+    )
+    hidden = {
+        field["name"]: field.get("value", "")
+        for field in consent_form["inputs"]
+        if field.get("type") == "hidden"
+    }
+    answer = browser.post(
+        consent_page.url,
+        data={**hidden, "allow": "1"},
+        headers={"Referer": consent_page.url},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    assert answer.status_code == 302, answer.text[:500]
+    return answer.headers["Location"]
+
+
+def test_the_server_log_of_a_whole_flow_and_a_failure_has_no_secret(runserver, capsys, user, web_client):
+    """L-13 and the production log: authorize, token, userinfo, refresh, introspect, revoke,
+    end-session and two forced 500s through runserver; no secret in the log, each 500's traceback is
+    there with the request id that its access line, its X-Request-ID and its error page show."""
+    base, client_auth = runserver, (web_client.client_id, CLIENT_SECRET)
+    verifier, challenge = pkce_pair()
+    authorize_query = {
+        "response_type": "code",
+        "client_id": web_client.client_id,
+        "redirect_uri": REDIRECT_URI,
+        "scope": "openid profile email offline_access",
+        "state": "flow-state",
+        "nonce": "flow-nonce",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "prompt": "consent",
+        "login_hint": user.email,
+    }
+    with requests.Session() as browser:
+        location = sign_in_and_allow(browser, base, f"{base}/authorize?{urlencode(authorize_query)}")
+        session_cookie = browser.cookies["sessionid"]
+        code = query_of(location)["code"]
+        tokens = requests.post(
+            f"{base}/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT_URI,
+                "code_verifier": verifier,
+            },
+            auth=client_auth,
+            timeout=TIMEOUT,
+        ).json()
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        assert requests.get(f"{base}/userinfo", headers=bearer, timeout=TIMEOUT).status_code == 200
+        refused = requests.get(f"{base}/userinfo?access_token={tokens['access_token']}", timeout=TIMEOUT)
+        assert refused.status_code in (400, 401)
+        refreshed = requests.post(
+            f"{base}/token",
+            data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+            auth=client_auth,
+            timeout=TIMEOUT,
+        ).json()
+        introspected = requests.post(
+            f"{base}/introspect", data={"token": refreshed["access_token"]}, auth=client_auth, timeout=TIMEOUT
+        )
+        assert introspected.json()["active"] is True
+        revoked = requests.post(
+            f"{base}/revoke", data={"token": refreshed["refresh_token"]}, auth=client_auth, timeout=TIMEOUT
+        )
+        assert revoked.status_code == 200
+        logout = browser.get(
+            f"{base}/end-session",
+            params={"id_token_hint": refreshed["id_token"], "post_logout_redirect_uri": POST_LOGOUT},
+            allow_redirects=False,
+            timeout=TIMEOUT,
+        )
+        assert logout.status_code in (200, 302)
+        page = browser.get(f"{base}/test-crash?code=forced-{code}", timeout=TIMEOUT)
+        api = requests.get(f"{base}/api/v1/test-crash", headers=bearer, timeout=TIMEOUT)
+
+    assert page.status_code == api.status_code == 500
+    page_id, api_id = page.headers["X-Request-ID"], api.headers["X-Request-ID"]
+    assert f"<code>{page_id}</code>" in page.text and "reference:" in page.text
+    log = server_log_until(capsys, f"django.server request_id={api_id} ")
+
+    secrets = {
+        "the authorization code": code,
+        "the code verifier": verifier,
+        "the client secret": CLIENT_SECRET,
+        "the password": PASSWORD,
+        **{f"the login hint ({at})": user.email.replace("@", at) for at in ("@", "%40", "%2540")},
+        "the session cookie": session_cookie,
+        **{f"the first {name}": tokens[name] for name in ("access_token", "refresh_token", "id_token")},
+        **{
+            f"the refreshed {name}": refreshed[name] for name in ("access_token", "refresh_token", "id_token")
+        },
+    }
+    assert [name for name, secret in secrets.items() if secret in log] == []
+    lines = log.splitlines()
+    for request_id, path in ((page_id, "/test-crash"), (api_id, "/api/v1/test-crash")):
+        (error,) = [
+            n for n, line in enumerate(lines) if f"request_id={request_id} Internal Server Error" in line
+        ]
+        assert HEADER_LINE.match(lines[error]) and lines[error].endswith(
+            f"ERROR django.request request_id={request_id} Internal Server Error: {path}"
+        )
+        assert lines[error + 1] == "Traceback (most recent call last):"
+        assert f"RuntimeError: {FAILURE}" in lines[error + 2 :]
+        (access,) = [line for line in lines if f"django.server request_id={request_id} " in line]
+        assert f'"GET {path}' in access and '" 500 ' in access
+    assert f"/end-session?id_token_hint={REDACTED}&" in log
+    assert f"/userinfo?access_token={REDACTED} " in log
+    assert f"login_hint%3D{REDACTED}" in log
+    assert f"/test-crash?code={REDACTED} " in log
