@@ -270,3 +270,12 @@ def test_the_server_log_of_a_whole_flow_and_a_failure_has_no_secret(runserver, c
     assert f"/userinfo?access_token={REDACTED} " in log
     assert f"login_hint%3D{REDACTED}" in log
     assert f"/test-crash?code={REDACTED} " in log
+
+
+@pytest.mark.django_db
+def test_a_security_warning_reaches_the_log_with_its_request_id(client, capsys):
+    response = client.get("/login?login_hint=alice%40example.com", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    log = capsys.readouterr().err
+    assert f"django.security.DisallowedHost request_id={response['X-Request-ID']} Invalid HTTP_HOST" in log
+    assert "alice" not in log
