@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import runpy
 import socket
 import subprocess
 import sys
@@ -106,3 +107,23 @@ def test_access_lines_carry_the_request_id_and_no_secret(gunicorn):
     assert lines[error].endswith("Internal Server Error: /authorize")
     assert lines[error + 1] == "Traceback (most recent call last):"
     assert any("OperationalError: no such table" in line for line in lines[error:])
+
+
+def test_gunicorn_error_log_is_redacted(capsys):
+    """gunicorn's own messages name the URI: "Error handling request /userinfo?access_token=…"."""
+    from gunicorn.config import Config
+
+    logger = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["logger_class"](Config())
+    try:
+        logger.error("Error handling request %s", f"/end-session?id_token_hint={JWT}")
+        logger.warning(
+            f"Invalid request from ip=127.0.0.1: Invalid Request Line '/x?access_token={ACCESS_TOKEN}'"
+        )
+    finally:
+        for log in (logger.error_log, logger.access_log):
+            log.handlers.clear()
+            log.filters.clear()
+    text = capsys.readouterr().err
+    assert JWT not in text and ACCESS_TOKEN not in text
+    assert f"Error handling request /end-session?id_token_hint={REDACTED}" in text
+    assert f"/x?access_token={REDACTED}'" in text
