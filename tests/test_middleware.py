@@ -9,6 +9,7 @@ import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 
+from idp import logs
 from idp.middleware import CredentialEndpointsMiddleware, RequestIdMiddleware, WellKnownDocumentsMiddleware
 from tests.conftest import basic_auth
 
@@ -166,6 +167,9 @@ def test_log_lines_during_a_request_carry_its_id(capsys):
         return HttpResponse("ok")
 
     request = RequestFactory().get("/")
-    response = RequestIdMiddleware(view)(request)
+    try:
+        response = RequestIdMiddleware(view)(request)
+    finally:
+        logs.end_request()  # what the server's request_finished does, after its access log line
     assert response["X-Request-ID"] == request.request_id
     assert f"WARNING idp.test request_id={request.request_id} while serving" in capsys.readouterr().err
