@@ -29,13 +29,15 @@ run: $(BIN)/.installed
 # Production-style serving: gunicorn (WEB_CONCURRENCY sync workers, default 2), DEBUG off, static
 # files through WhiteNoise, settings from the environment (DATABASE_URL, REDIS_URL, IDP_SIGNING_KEY
 # or IDP_SIGNING_KEY_FILE, IDP_ISSUER, SECRET_KEY). On a loopback issuer it loads the demo data too.
+# gunicorn.conf.py: access lines carry the request id, and every log line is redacted.
 HOST ?= 127.0.0.1
 serve: $(BIN)/.installed
 	DEBUG=0 $(BIN)/python manage.py migrate --noinput
 	DEBUG=0 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	DEBUG=0 $(BIN)/python manage.py idp_load_demo --if-loopback
-	DEBUG=0 $(BIN)/gunicorn project.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} \
-		--worker-class sync --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+	DEBUG=0 $(BIN)/gunicorn project.wsgi --config gunicorn.conf.py --bind $(HOST):$(PORT) \
+		--workers $${WEB_CONCURRENCY:-2} --worker-class sync --access-logfile - \
+		--forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 
 test: install
 	$(BIN)/pytest

@@ -15,11 +15,13 @@ class IdpConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
         from oauth2_provider.models import get_application_model
 
-        from . import audit, checks, hot_path  # noqa: F401  (checks registers the system checks)
+        from . import audit, checks, hot_path, logs  # noqa: F401  (checks registers the system checks)
         from .sessions import on_user_logged_in
 
         request_started.connect(hot_path.start_request, dispatch_uid="idp.hot_path.start_request")
         request_finished.connect(hot_path.end_request, dispatch_uid="idp.hot_path.end_request")
+        # After the server's access log line (runserver's django.server logger reads the id then).
+        request_finished.connect(logs.end_request, dispatch_uid="idp.logs.end_request")
         Application = get_application_model()
         post_save.connect(hot_path.forget_clients, sender=Application, dispatch_uid="idp.hot_path.saved")
         post_delete.connect(hot_path.forget_clients, sender=Application, dispatch_uid="idp.hot_path.deleted")

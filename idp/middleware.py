@@ -1,4 +1,4 @@
-"""Middleware of the provider: metadata answered early, and the security headers Django lacks."""
+"""Middleware of the provider: request ids, metadata answered early, and the security headers Django lacks."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
+from . import logs
 from .conf import idp_settings
 from .views import oidc
 
@@ -91,4 +92,24 @@ class SecurityHeadersMiddleware:
         policy = idp_settings.CONTENT_SECURITY_POLICY
         if policy and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = policy
+        return response
+
+
+class RequestIdMiddleware:
+    """Gives every request a random id: ``request.request_id``, on its log lines, in ``X-Request-ID``.
+
+    The response header is what the access log prints (gunicorn's ``%({x-request-id}o)s``) and the
+    error page shows as its reference, so an operator finds a request's traceback from either. Place it
+    first, above every middleware that can answer or fail (CredentialEndpointsMiddleware included).
+    """
+
+    header = "X-Request-ID"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.request_id = logs.start_request()
+        response = self.get_response(request)
+        response[self.header] = request.request_id
         return response

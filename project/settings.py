@@ -100,6 +100,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every request gets its id (X-Request-ID, the log lines' request_id, the error page's
+    # reference), including the early answers and the credential endpoints below.
+    "idp.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The Content-Security-Policy and X-Frame-Options on every response, including the early
     # answers below.
@@ -240,9 +243,33 @@ STORAGES = {
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
+# Everything goes to stderr (the server's log), one line per event with the request's id, every
+# secret parameter, token and reset link redacted (idp.logs): request errors with their traceback,
+# django.security warnings, the provider's own events (IDP_LOG_LEVEL), runserver's access log and any
+# library's warnings. gunicorn's access log (`make serve`) is redacted by gunicorn.conf.py.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"idp": {"handlers": ["console"], "level": os.environ.get("IDP_LOG_LEVEL", "INFO")}},
+    "filters": {
+        "request_id": {"()": "idp.logs.RequestIdFilter"},
+        "redact": {"()": "idp.logs.RedactingFilter"},
+    },
+    "formatters": {"line": {"()": "idp.logs.LineFormatter"}},
+    "handlers": {
+        "stderr": {
+            "class": "idp.logs.StderrHandler",
+            "filters": ["request_id", "redact"],
+            "formatter": "line",
+        }
+    },
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+    "loggers": {
+        # Django's defaults (mail_admins, a console only while DEBUG) are replaced: no ADMINS are set,
+        # and a production traceback must reach the log.
+        "django": {"handlers": [], "level": "WARNING", "propagate": True},
+        # 5xx with their traceback; the 4xx warnings ("Not Found: /x") only in development.
+        "django.request": {"level": "WARNING" if DEBUG else "ERROR"},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "idp": {"handlers": [], "level": os.environ.get("IDP_LOG_LEVEL", "INFO"), "propagate": True},
+    },
 }

@@ -7,3 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("idp.urls")),
 ]
+
+# The error page with the request's reference, so a person's support request finds its traceback.
+handler500 = "idp.views.errors.server_error"

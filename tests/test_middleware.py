@@ -1,13 +1,16 @@
 """Middleware: well-known documents answered early; credential endpoints skip the browser's middleware;
-security headers on every response."""
+security headers and a request id on every response."""
 
 import json
+import logging
+import re
 
 import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from idp.middleware import CredentialEndpointsMiddleware, WellKnownDocumentsMiddleware
+from idp import logs
+from idp.middleware import CredentialEndpointsMiddleware, RequestIdMiddleware, WellKnownDocumentsMiddleware
 from tests.conftest import basic_auth
 
 
@@ -138,3 +141,35 @@ def test_session_and_csrf_cookies_are_httponly_and_lax(client, user, settings):
     response = client.post("/login", {"username": "alice", "password": PASSWORD})
     session = response.cookies[settings.SESSION_COOKIE_NAME]
     assert session["httponly"] and session["samesite"] == "Lax"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/login"),
+        ("get", "/.well-known/openid-configuration"),
+        ("post", "/token"),
+        ("get", "/userinfo"),
+        ("get", "/api/v1/me"),
+        ("get", "/no-such-page"),
+    ],
+)
+@pytest.mark.django_db
+def test_every_response_has_its_own_request_id(client, method, path):
+    """Early answers and credential endpoints too: RequestIdMiddleware sits above them."""
+    first, second = (getattr(client, method)(path)["X-Request-ID"] for _ in range(2))
+    assert re.fullmatch(r"[0-9a-f]{16}", first) and first != second
+
+
+def test_log_lines_during_a_request_carry_its_id(capsys):
+    def view(request):
+        logging.getLogger("idp.test").warning("while serving")
+        return HttpResponse("ok")
+
+    request = RequestFactory().get("/")
+    try:
+        response = RequestIdMiddleware(view)(request)
+    finally:
+        logs.end_request()  # what the server's request_finished does, after its access log line
+    assert response["X-Request-ID"] == request.request_id
+    assert f"WARNING idp.test request_id={request.request_id} while serving" in capsys.readouterr().err
