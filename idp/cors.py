@@ -32,19 +32,19 @@ PREFLIGHT_HEADERS = {
 }
 
 
-def origin_allowed(origin: str, *, client) -> bool:
+def origin_allowed(origin: str, *, client, request: HttpRequest) -> bool:
     """``origin`` is registered for ``client``, the client is usable, and the origin is https or loopback."""
-    if client is None or not client.is_usable(None):
+    if client is None or not client.is_usable(request):
         return False
     if not (origin.startswith("https://") or (origin.startswith("http://") and is_loopback_url(origin))):
         return False
     return origin in client.allowed_origins.split()
 
 
-def origin_registered(origin: str) -> bool:
+def origin_registered(origin: str, *, request: HttpRequest) -> bool:
     """Some usable client allows ``origin``: a preflight names no client, so this is all it can ask."""
     candidates = get_application_model().objects.filter(allowed_origins__contains=origin)
-    return any(origin_allowed(origin, client=client) for client in candidates)
+    return any(origin_allowed(origin, client=client, request=request) for client in candidates)
 
 
 def _requesting_client(request: HttpRequest):
@@ -65,7 +65,7 @@ def token_endpoint_cors(view: Callable[..., HttpResponse]) -> Callable[..., Http
             origin
             and request.method == "OPTIONS"
             and "Access-Control-Request-Method" in request.headers
-            and origin_registered(origin)
+            and origin_registered(origin, request=request)
         ):
             response = HttpResponse(status=204)
             response[ALLOW_ORIGIN] = origin
@@ -77,7 +77,7 @@ def token_endpoint_cors(view: Callable[..., HttpResponse]) -> Callable[..., Http
         if ALLOW_ORIGIN in response:
             del response[ALLOW_ORIGIN]
         if origin and request.method == "POST":
-            if origin_allowed(origin, client=_requesting_client(request)):
+            if origin_allowed(origin, client=_requesting_client(request), request=request):
                 response[ALLOW_ORIGIN] = origin
             patch_vary_headers(response, ["Origin"])
         return response
