@@ -7,6 +7,7 @@ any signed-in user. The paths sit at the site root so that the issuer is the bar
 from django.urls import path
 from oauth2_provider import views as dot_views
 
+from .cors import token_endpoint_cors
 from .views.consent import IdpAuthorizationView
 from .views.oidc import (
     IdpRPInitiatedLogoutView,
@@ -21,7 +22,7 @@ app_name = "oauth2_provider"
 
 urlpatterns = [
     path("authorize", IdpAuthorizationView.as_view(), name="authorize"),
-    path("token", IdpTokenView.as_view(), name="token"),
+    path("token", token_endpoint_cors(IdpTokenView.as_view()), name="token"),
     path("revoke", dot_views.RevokeTokenView.as_view(), name="revoke-token"),
     path("introspect", IntrospectionView.as_view(), name="introspect"),
     path("userinfo", IdpUserInfoView.as_view(), name="user-info"),

@@ -1,12 +1,14 @@
 """The OpenAPI schema and the interactive docs of the resource API."""
 
 import json
+import re
 
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.test import Client
 
+from idp.conf import idp_settings
 from idp.models import Application, User
 from tests.conftest import ISSUER, consent_form_data, pkce_pair, query_of
 
@@ -70,14 +72,30 @@ def test_docs_authorize_with_the_demo_spa_and_pkce_from_self_hosted_assets(clien
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
 
 
-def test_docs_oauth2_redirect_page_is_served_with_the_authorization_response(client):
+def test_docs_oauth2_redirect_page_is_served_by_django_with_the_sites_headers(client):
+    """Not a redirect to a static file: the popup's last page needs the sign-in pages' opener policy."""
     response = client.get("/api/docs/oauth2-redirect.html", {"code": "abc", "state": "xyz", "iss": ISSUER})
-    assert response.status_code == 302
-    location = response["Location"]
-    assert location.startswith("/static/drf_spectacular_sidecar/swagger-ui-dist/oauth2-redirect.html?")
-    assert query_of(location) == {"code": "abc", "state": "xyz", "iss": ISSUER}
-    page = finders.find("drf_spectacular_sidecar/swagger-ui-dist/oauth2-redirect.html")
-    assert page and finders.find("drf_spectacular_sidecar/swagger-ui-dist/oauth2-redirect.js")
+    assert response.status_code == 200
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert response["Content-Security-Policy"].startswith("default-src 'self'")
+    assert response["Referrer-Policy"] == "no-referrer"
+    page = response.content.decode()
+    assert '<script src="/static/drf_spectacular_sidecar/swagger-ui-dist/oauth2-redirect.js">' in page
+    assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/oauth2-redirect.js")
+
+
+def test_docs_page_has_no_inline_script_or_style_under_the_sites_policy(client):
+    """L-14: the site's CSP (script-src 'self', style-src 'self') blocks inline code; the page has none."""
+    response = client.get("/api/docs/")
+    assert response["Content-Security-Policy"] == idp_settings.CONTENT_SECURITY_POLICY
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    page = response.content.decode()
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, flags=re.S)
+    assert scripts and all(" src=" in attrs or 'type="application/json"' in attrs for attrs, _ in scripts)
+    assert all(not body.strip() for attrs, body in scripts if " src=" in attrs)
+    assert "<style" not in page and " style=" not in page
+    assert "/static/idp/api_docs.js" in page and "/static/idp/api_docs.css" in page
+    assert finders.find("idp/api_docs.js") and finders.find("idp/api_docs.css")
 
 
 def test_demo_spa_can_authorize_the_docs(client):

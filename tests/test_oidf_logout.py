@@ -31,7 +31,7 @@ def confirm_logout(client, page):
     assert b"Sign out?" in page.content
     form = page.context["form"]
     data = {name: value for name, value in form.initial.items() if value}
-    return client.post("/end-session", {**data, "allow": "1"})
+    return client.post("/end-session", {**data, page.context["logout_marker"]: "1", "allow": "1"})
 
 
 def test_oidcc_rp_initiated_logout_discovery_endpoint_verification(client):

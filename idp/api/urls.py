@@ -1,7 +1,6 @@
 """The API's URLs (namespace ``idp-api``): version 1 resources, the schema and the docs."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularSwaggerOauthRedirectView
 
 from . import views
 
@@ -20,10 +19,6 @@ urlpatterns = [
     path("schema/", views.SchemaApi.as_view(), name="schema"),
     path("docs/", views.DocsApi.as_view(), name="docs"),
     # Swagger UI's OAuth 2 redirect page: a registered redirect URI of the docs' client.
-    path(
-        "docs/oauth2-redirect.html",
-        SpectacularSwaggerOauthRedirectView.as_view(),
-        name="docs-oauth2-redirect",
-    ),
+    path("docs/oauth2-redirect.html", views.docs_oauth2_redirect, name="docs-oauth2-redirect"),
     re_path(r"^", views.not_found),
 ]

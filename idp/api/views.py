@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.settings import patched_settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -172,18 +173,54 @@ class SchemaApi(SpectacularAPIView):
 
 
 class DocsApi(SpectacularSwaggerView):
-    """Swagger UI for the schema; "Authorize" signs in with authorization code + PKCE."""
+    """Swagger UI for the schema; "Authorize" signs in with authorization code + PKCE.
+
+    drf-spectacular's page starts Swagger UI with an inline script and an inline ``<style>``, which
+    the site's Content-Security-Policy blocks. Here the configuration travels as a JSON data block
+    and a static script (``idp/api_docs.js``) starts Swagger UI, so ``script-src 'self'`` holds; the
+    page's own styles are a static file. Swagger UI (React) sets element styles through the CSSOM,
+    which ``style-src 'self'`` does not govern, so the page keeps the site's policy unchanged. It
+    also keeps the site's ``Cross-Origin-Opener-Policy: same-origin`` (drf-spectacular sends
+    ``unsafe-none``): the sign-in popup's pages share it, so the popup keeps its ``window.opener``.
+    """
 
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = []
     url_name = "idp-api:schema"
     title = "Identity provider API"
+    template_name = "idp/api_docs.html"
 
     @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
-        with patched_settings(spectacular_settings()):
-            return super().get(request, *args, **kwargs)
+        settings = spectacular_settings()
+        with patched_settings(settings):
+            context = {
+                "title": self.title,
+                "swagger_ui_css": self._swagger_ui_resource("swagger-ui.css"),
+                "swagger_ui_bundle": self._swagger_ui_resource("swagger-ui-bundle.js"),
+                "swagger_ui_standalone": self._swagger_ui_resource("swagger-ui-standalone-preset.js"),
+                "favicon_href": self._swagger_ui_favicon(),
+                "swagger_config": {
+                    "url": self._get_schema_url(request),
+                    "settings": settings["SWAGGER_UI_SETTINGS"],
+                    "oauth2": settings["SWAGGER_UI_OAUTH2_CONFIG"],
+                },
+            }
+        return Response(context, template_name=self.template_name)
+
+
+def docs_oauth2_redirect(request: HttpRequest) -> HttpResponse:
+    """Swagger UI's OAuth 2 redirect page, served by Django rather than as a static file.
+
+    Its script hands the code to the docs page through ``window.opener``. Served as a static file
+    (runserver's static handler skips the middleware) it lacked the Cross-Origin-Opener-Policy of
+    the sign-in pages before it, and Chromium then cut the popup off from its opener.
+    """
+    response = render(request, "idp/api_docs_oauth2_redirect.html")
+    response["Referrer-Policy"] = "no-referrer"  # the code in this URL stays out of the script's request
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def not_found(request, *args, **kwargs):

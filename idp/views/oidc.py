@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.exceptions import InvalidOIDCClientError, OIDCError
 from oauth2_provider.models import get_application_model
 from oauth2_provider.views import RPInitiatedLogoutView, UserInfoView
@@ -14,6 +16,9 @@ from oauth2_provider.views import RPInitiatedLogoutView, UserInfoView
 from ..conf import idp_settings
 from ..discovery import document_bytes
 from ..keys import jwks_document
+
+# The confirmation page's form says it is that form; any other POST is a logout request from an RP.
+LOGOUT_MARKER = "idp_logout_confirm"
 
 
 def _public_json(body: bytes) -> HttpResponse:
@@ -59,11 +64,57 @@ class IdpUserInfoView(UserInfoView):
         return response
 
 
-@method_decorator(never_cache, name="dispatch")
+@method_decorator([csrf_exempt, never_cache], name="dispatch")
 class IdpRPInitiatedLogoutView(RPInitiatedLogoutView):
-    """RP-initiated logout: errors are pages (never redirects); no redirect URI shows a logged-out page."""
+    """RP-initiated logout by GET or POST: errors are pages (never redirects); no usable client, no redirect.
+
+    RP-Initiated Logout 1.0 §2: the OP supports GET and form-encoded POST alike. A relying party's POST
+    carries no CSRF token of ours, so only the confirmation page's own form (which says so with
+    ``LOGOUT_MARKER``) is CSRF-checked; any other POST is answered exactly like the GET.
+    """
 
     template_name = "idp/logout_confirm.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "POST" and LOGOUT_MARKER in request.POST:
+            rejected = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+            if rejected is not None:
+                return rejected
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        return self.answer_logout_request(request.GET)
+
+    def post(self, request, *args, **kwargs):
+        if LOGOUT_MARKER in request.POST:
+            return super().post(request, *args, **kwargs)  # the confirmation form: DOT's form_valid
+        return self.answer_logout_request(request.POST)
+
+    def answer_logout_request(self, params: QueryDict) -> HttpResponse:
+        """DOT's GET handling, for parameters from the query or from a relying party's POST body."""
+        post_logout_redirect_uri = params.get("post_logout_redirect_uri")
+        state = params.get("state")
+        try:
+            application, token_user = self.validate_logout_request(
+                id_token_hint=params.get("id_token_hint"),
+                client_id=params.get("client_id"),
+                post_logout_redirect_uri=post_logout_redirect_uri,
+            )
+        except OIDCError as error:
+            return self.error_response(error)
+        if not self.must_prompt(token_user):
+            return self.do_logout(application, post_logout_redirect_uri, state, token_user)
+        self.oidc_data = {
+            key: params.get(key)
+            for key in ("id_token_hint", "client_id", "post_logout_redirect_uri", "state", "ui_locales")
+        }
+        context = self.get_context_data(form=self.get_form(self.get_form_class()))
+        if application:
+            context["application"] = application
+        return self.render_to_response(context)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(logout_marker=LOGOUT_MARKER, **kwargs)
 
     def get_request_application(self, id_token, client_id):
         try:
@@ -72,9 +123,10 @@ class IdpRPInitiatedLogoutView(RPInitiatedLogoutView):
             raise InvalidOIDCClientError() from exc
 
     def do_logout(self, application=None, post_logout_redirect_uri=None, state=None, token_user=None):
-        if post_logout_redirect_uri:
+        if post_logout_redirect_uri and application is not None and application.is_usable(self.request):
             return super().do_logout(application, post_logout_redirect_uri, state, token_user)
         # DOT would redirect to "/"; a person is better served by a page saying what happened.
+        # A disabled client is never sent anyone, even to a registered post-logout URI.
         # Tokens are kept either way (OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS is off).
         logout(self.request)
         return render(self.request, "idp/logged_out.html")
