@@ -14,8 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -254,7 +253,9 @@ class IdpApplicationAdmin(ApplicationAdmin):
         ]
 
     def rotate_secret_view(self, request, object_id):
-        client = get_object_or_404(Application, pk=object_id)
+        client = self.get_object(request, object_id)  # None for an unknown or malformed id
+        if client is None:
+            raise Http404("No such client.")
         if not self.has_change_permission(request, client):
             raise PermissionDenied
         change_url = reverse("admin:idp_application_change", args=[client.pk])
@@ -278,7 +279,7 @@ class IdpApplicationAdmin(ApplicationAdmin):
         }
         return TemplateResponse(request, "admin/idp/application/rotate_secret.html", context)
 
-    @admin.action(description="Rotate the secret of the selected client")
+    @admin.action(description="Rotate the secret of the selected client", permissions=["change"])
     def rotate_secret(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one client to rotate its secret.", messages.WARNING)
@@ -286,12 +287,14 @@ class IdpApplicationAdmin(ApplicationAdmin):
         client = queryset.get()
         return HttpResponseRedirect(reverse("admin:idp_application_rotate_secret", args=[client.pk]))
 
-    @admin.action(description="Disable the selected clients (revokes all their tokens)")
+    @admin.action(
+        description="Disable the selected clients (revokes all their tokens)", permissions=["change"]
+    )
     def disable_clients(self, request, queryset):
         changed = sum(set_client_active(c, False, actor=request.user, request=request) for c in queryset)
         self.message_user(request, ngettext("Disabled %d client.", "Disabled %d clients.", changed) % changed)
 
-    @admin.action(description="Enable the selected clients")
+    @admin.action(description="Enable the selected clients", permissions=["change"])
     def enable_clients(self, request, queryset):
         changed = sum(set_client_active(c, True, actor=request.user, request=request) for c in queryset)
         self.message_user(request, ngettext("Enabled %d client.", "Enabled %d clients.", changed) % changed)
@@ -306,7 +309,7 @@ class IdpAccessTokenAdmin(AccessTokenAdmin):
     list_display = ("pk", "masked_token", "user", "application", "scope", "expires")
     list_filter = ("application", USER_FILTER, "expires")
 
-    @admin.action(description="Revoke selected access tokens")
+    @admin.action(description="Revoke selected access tokens", permissions=["change"])
     def revoke_tokens(self, request, queryset):
         revoked = 0
         for token in queryset.select_related("application", "user"):
@@ -327,7 +330,7 @@ class IdpRefreshTokenAdmin(RefreshTokenAdmin):
     list_display = ("pk", "masked_token", "user", "application", "created", "revoked")
     list_filter = ("application", USER_FILTER, ("revoked", admin.EmptyFieldListFilter))
 
-    @admin.action(description="Revoke selected refresh tokens")
+    @admin.action(description="Revoke selected refresh tokens", permissions=["change"])
     def revoke_tokens(self, request, queryset):
         revoked = 0
         for token in queryset.filter(revoked__isnull=True).select_related("application", "user"):
@@ -349,7 +352,9 @@ class IdpGrantAdmin(GrantAdmin):
     list_filter = ("application", USER_FILTER)
     actions = ("revoke_codes",)
 
-    @admin.action(description="Revoke selected codes and every token issued from them")
+    @admin.action(
+        description="Revoke selected codes and every token issued from them", permissions=["delete"]
+    )
     def revoke_codes(self, request, queryset):
         count = 0
         for grant in queryset.select_related("application", "user"):
@@ -386,7 +391,14 @@ class ConsentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: it also revokes the tokens and is recorded
 
-    @admin.action(description="Revoke selected consents (and the client's tokens for those people)")
+    def has_revoke_permission(self, request) -> bool:
+        """Revoking deletes the consent: it needs the model's delete permission."""
+        return request.user.has_perm(f"{self.opts.app_label}.delete_{self.opts.model_name}")
+
+    @admin.action(
+        description="Revoke selected consents (and the client's tokens for those people)",
+        permissions=["revoke"],
+    )
     def revoke(self, request, queryset):
         count = sum(
             revoke_consent(c.user, c.application, actor=request.user, request=request) for c in queryset
