@@ -7,9 +7,11 @@ set in ``idp.conf``): the subclasses below.
 from __future__ import annotations
 
 import json
+import secrets
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Subquery
@@ -41,8 +43,10 @@ from .forms import ClientForm, RotateSecretForm
 from .models import Application, AuditEvent, Consent, User
 from .oauth2_validators import revoke_tokens_issued_from
 
-# The session key holding a secret between the POST that made it and the one page that shows it.
+# The session key holding a reference (never the secret) between the POST that made a secret and
+# the one page that shows it; the secret itself waits in the cache, deleted on first read.
 ONE_TIME_SECRET = "idp_one_time_secret"  # noqa: S105  (a session key, not a secret)
+ONE_TIME_SECRET_SECONDS = 300
 USER_FILTER = ("user", admin.RelatedOnlyFieldListFilter)
 
 
@@ -67,6 +71,25 @@ class UserAdmin(DjangoUserAdmin):
         ),
         ("Address", {"fields": ("street_address", "locality", "region", "postal_code", "country")}),
     )  # fmt: skip
+
+
+def keep_one_time_secret(request, *, client, secret: str) -> None:
+    """Hold a new secret for the next page of ``client`` only: minutes in the cache, never in the session."""
+    reference = secrets.token_urlsafe(32)
+    cache.set(f"idp:one-time-secret:{reference}", secret, timeout=ONE_TIME_SECRET_SECONDS)
+    request.session[ONE_TIME_SECRET] = {"pk": client.pk, "ref": reference}
+
+
+def take_one_time_secret(request, *, object_id: str) -> str | None:
+    """The secret kept for ``object_id``'s page, once: the reference and the secret are deleted on read."""
+    held = request.session.get(ONE_TIME_SECRET)
+    if not isinstance(held, dict) or str(held.get("pk")) != str(object_id) or request.method != "GET":
+        return None
+    del request.session[ONE_TIME_SECRET]
+    key = f"idp:one-time-secret:{held.get('ref')}"
+    secret = cache.get(key)
+    cache.delete(key)
+    return secret
 
 
 def _count(model, **filters) -> Subquery:
@@ -184,7 +207,7 @@ class IdpApplicationAdmin(ApplicationAdmin):
             super().save_model(request, obj, form, change)
             record(Event.CLIENT_CREATED, actor=request.user, client=obj, request=request, kind=obj.kind)
             if secret:
-                request.session[ONE_TIME_SECRET] = {"pk": obj.pk, "secret": secret}
+                keep_one_time_secret(request, client=obj, secret=secret)
             return
         activated = "is_active" in form.changed_data
         if activated:
@@ -202,10 +225,7 @@ class IdpApplicationAdmin(ApplicationAdmin):
         return HttpResponseRedirect(reverse("admin:idp_application_change", args=[obj.pk]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        one_time = request.session.get(ONE_TIME_SECRET)
-        secret = None
-        if one_time and str(one_time.get("pk")) == str(object_id) and request.method == "GET":
-            secret = request.session.pop(ONE_TIME_SECRET)["secret"]
+        secret = take_one_time_secret(request, object_id=object_id)
         client = self.get_object(request, object_id)
         extra_context = dict(extra_context or {})
         if client is not None:
@@ -267,7 +287,7 @@ class IdpApplicationAdmin(ApplicationAdmin):
             secret = rotate_client_secret(
                 client, grace_seconds=form.cleaned_data["grace_period"], actor=request.user, request=request
             )
-            request.session[ONE_TIME_SECRET] = {"pk": client.pk, "secret": secret}
+            keep_one_time_secret(request, client=client, secret=secret)
             self.message_user(request, "The secret was rotated.", messages.SUCCESS)
             return HttpResponseRedirect(change_url)
         context = {

@@ -369,3 +369,37 @@ def test_view_only_staff_cannot_rotate_a_secret(viewer):
 @pytest.mark.parametrize("object_id", ["abc", "1%00", "999999"])
 def test_rotate_secret_of_a_malformed_or_unknown_id_is_404(operator, object_id):
     assert operator.get(f"/admin/idp/application/{object_id}/rotate-secret/").status_code == 404
+
+
+def session_and_cache_hold(browser, secret: str) -> list[str]:
+    """Where ``secret`` is still stored: the session (as saved) and the default cache."""
+    from django.core.cache import cache
+
+    places = []
+    if secret in str(dict(browser.session.items())):
+        places.append("session")
+    if any(secret in str(value) for value in getattr(cache, "_cache", {}).values()):
+        places.append("cache")  # the local-memory cache of the tests stores pickles; str() finds text
+    return places
+
+
+def test_new_secret_never_sits_in_the_session_and_is_shown_once(operator):
+    response = add_client(operator, "service")
+    app = Application.objects.get(client_id="my-service")
+    held = operator.session[ONE_TIME_SECRET]
+    page = operator.get(response["Location"])
+    secret = page.context["one_time_secret"]
+    assert secret and secret not in str(held)
+    assert operator.session.get(ONE_TIME_SECRET) is None
+    assert session_and_cache_hold(operator, secret) == []
+    assert operator.get(change_url(app)).context["one_time_secret"] is None
+
+
+def test_rotated_secret_never_sits_in_the_session_and_is_shown_once(operator):
+    app = ServiceClientFactory(client_id="svc")
+    operator.post(f"/admin/idp/application/{app.pk}/rotate-secret/", {"grace_period": "0"})
+    session_before_showing = str(dict(operator.session.items()))
+    new = operator.get(change_url(app)).context["one_time_secret"]
+    assert new and new not in session_before_showing
+    assert session_and_cache_hold(operator, new) == []
+    assert operator.get(change_url(app)).context["one_time_secret"] is None
