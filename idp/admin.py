@@ -30,6 +30,7 @@ from oauth2_provider.admin import (
 )
 from oauth2_provider.models import get_access_token_model, revoke_access_token
 
+from .accounts import changes_by
 from .audit import Event, record
 from .clients import (
     KINDS,
@@ -50,9 +51,37 @@ ONE_TIME_SECRET_SECONDS = 300
 USER_FILTER = ("user", admin.RelatedOnlyFieldListFilter)
 
 
+class ChangesByOperatorMixin:
+    """Account and client changes made through these pages are recorded as the operator's.
+
+    Deactivation, password changes and deletions are recorded by signal receivers
+    (``idp.accounts``), whatever saves or deletes the row; this names who did it.
+    """
+
+    def changeform_view(self, request, *args, **kwargs):
+        with changes_by(request):
+            return super().changeform_view(request, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):
+        with changes_by(request):  # actions, including "delete selected"
+            return super().changelist_view(request, *args, **kwargs)
+
+    def delete_view(self, request, *args, **kwargs):
+        with changes_by(request):
+            return super().delete_view(request, *args, **kwargs)
+
+
+# Who may grant administrative power: superusers only. Changing them is recorded.
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    """Django's user admin plus the OpenID profile claims and the read-only subject identifier."""
+class UserAdmin(ChangesByOperatorMixin, DjangoUserAdmin):
+    """Django's user admin plus the OpenID profile claims and the read-only subject identifier.
+
+    Only superusers grant or take away privileges (staff status, superuser status, groups,
+    permissions) or change a superuser's account at all; every privilege change is recorded.
+    """
 
     readonly_fields = ("sub", "updated_at", "last_login", "date_joined")
     list_display = ("username", "email", "first_name", "last_name", "is_staff", "sub")
@@ -71,6 +100,46 @@ class UserAdmin(DjangoUserAdmin):
         ),
         ("Address", {"fields": ("street_address", "locality", "region", "postal_code", "country")}),
     )  # fmt: skip
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.URLField):
+            kwargs.setdefault("assume_scheme", "https")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += PRIVILEGE_FIELDS
+        return fields
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False  # setting a superuser's password or email would take over that account
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        with changes_by(request):
+            return super().user_change_password(request, id, form_url)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        changed = [field for field in PRIVILEGE_FIELDS if field in form.changed_data]
+        if change and changed:
+            user = form.instance
+            record(
+                Event.USER_PRIVILEGES_CHANGED, actor=request.user, request=request, user=user.get_username(),
+                fields=changed, is_staff=user.is_staff, is_superuser=user.is_superuser,
+                groups=sorted(user.groups.values_list("name", flat=True)),
+                permissions=sorted(
+                    f"{app}.{name}"
+                    for app, name in user.user_permissions.values_list("content_type__app_label", "codename")
+                ),
+            )  # fmt: skip
 
 
 def keep_one_time_secret(request, *, client, secret: str) -> None:
@@ -126,7 +195,7 @@ def _kind_fieldsets(kind: str, *, adding: bool) -> list:
     return fieldsets
 
 
-class IdpApplicationAdmin(ApplicationAdmin):
+class IdpApplicationAdmin(ChangesByOperatorMixin, ApplicationAdmin):
     """Clients registered by kind; the kind decides grant, client type and which fields are asked."""
 
     form = ClientForm

@@ -14,6 +14,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
+from ..accounts import changes_by
 from ..conf import idp_settings
 from ..presentation import client_from_next
 
@@ -98,6 +99,11 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     template_name = "idp/password_reset_confirm.html"
     success_url = reverse_lazy("idp:password_reset_complete")
+
+    def form_valid(self, form):
+        # The new password ends the person's refresh tokens (idp.accounts); they are the actor.
+        with changes_by(self.request, actor=form.user):
+            return super().form_valid(form)
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
