@@ -1,4 +1,5 @@
-"""Account lifecycle: a deactivated person loses every token, a new password ends their refresh tokens.
+"""Account lifecycle: a deactivated person loses every token, a new password ends their refresh tokens;
+password-reset emails are rate-limited.
 
 Wired to the user model's ``pre_save``/``post_save`` in ``IdpConfig.ready()``, not called from the
 admin or the password views: every way a person is changed ends in ``save()`` (the admin, Django's
@@ -9,14 +10,21 @@ people or sets passwords that way.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import transaction
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from redis.exceptions import RedisError
 
-from .audit import Event, record
+from .api.throttling import _count, parse_rate  # the API's window counters, one round trip on Redis
+from .audit import Event, client_address, record
+from .conf import idp_settings
+
+logger = logging.getLogger("idp.accounts")
 
 # Who is changing accounts in this request, for the audit events the signals record.
 _changed_by: ContextVar[tuple[object, object]] = ContextVar("idp_account_changed_by", default=(None, None))
@@ -62,6 +70,35 @@ def end_refresh_tokens_after_password_change(user) -> None:
     revoked = revoke_person_tokens(user, refresh_only=True)
     actor, request = _changed_by.get()
     record(Event.PASSWORD_CHANGED, actor=actor, request=request, user=user.get_username(), revoked=revoked)
+
+
+def password_reset_allowed(request, *, email: str) -> bool:
+    """Count a password-reset request against ``IDP['PASSWORD_RESET_RATES']``; False once over a limit.
+
+    Counted per email address (hashed: the cache never holds addresses people typed) and per client
+    address, whether or not an account has that email, so the limits reveal nothing either.
+    """
+    rates = idp_settings.PASSWORD_RESET_RATES or {}
+    email_key = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    idents = {"email": email_key, "address": client_address(request) or "unknown"}
+    counted = [
+        (f"idp_password_reset:{scope}:{idents[scope]}", *rate)
+        for scope in ("email", "address")
+        if (rate := parse_rate(rates.get(scope))) is not None
+    ]
+    if not counted:
+        return True
+    try:
+        windows = _count([key for key, _, _ in counted], [period for _, _, period in counted])
+    except RedisError:
+        logger.warning("Password-reset limits not counted: the cache is unreachable", exc_info=True)
+        return True
+    over = [
+        key.split(":")[1] for (key, limit, _), (hits, _) in zip(counted, windows, strict=True) if hits > limit
+    ]
+    if over:
+        logger.warning("Password-reset email not sent: over the %s limit", " and ".join(over))
+    return not over
 
 
 # --- signal receivers (connected in IdpConfig.ready) ---------------------------------------------

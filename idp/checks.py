@@ -126,13 +126,14 @@ def check_branding(app_configs, **kwargs) -> list[checks.CheckMessage]:
 
 @checks.register()
 def check_api_throttle_rates(app_configs, **kwargs) -> list[checks.CheckMessage]:
-    """Each API rate reads like ``1200/minute`` (or is None: no limit), so no request meets a bad one."""
+    """Each API and password-reset rate reads like ``1200/minute`` (or is None: no limit)."""
     from .api.throttling import parse_rate
 
     errors = []
-    for scope, rate in (idp_settings.API_THROTTLE_RATES or {}).items():
-        try:
-            parse_rate(rate)
-        except ValueError as exc:
-            errors.append(checks.Error(f"IDP['API_THROTTLE_RATES'][{scope!r}]: {exc}.", id="idp.E006"))
+    for setting in ("API_THROTTLE_RATES", "PASSWORD_RESET_RATES"):
+        for scope, rate in (getattr(idp_settings, setting) or {}).items():
+            try:
+                parse_rate(rate)
+            except ValueError as exc:
+                errors.append(checks.Error(f"IDP[{setting!r}][{scope!r}]: {exc}.", id="idp.E006"))
     return errors

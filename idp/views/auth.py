@@ -14,7 +14,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
-from ..accounts import changes_by
+from ..accounts import changes_by, password_reset_allowed
 from ..conf import idp_settings
 from ..presentation import client_from_next
 
@@ -72,6 +72,8 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("idp:password_reset_done")
 
     def form_valid(self, form):
+        if not password_reset_allowed(self.request, email=form.cleaned_data["email"]):
+            return HttpResponseRedirect(self.get_success_url())  # the same answer, no email
         # Links point at the issuer, never at whatever Host header the request came with.
         domain, use_https = _issuer_parts()
         form.save(
