@@ -150,7 +150,10 @@ def keep_one_time_secret(request, *, client, secret: str) -> None:
 
 
 def take_one_time_secret(request, *, object_id: str) -> str | None:
-    """The secret kept for ``object_id``'s page, once: the reference and the secret are deleted on read."""
+    """The secret kept for ``object_id``'s page, once: the reference and the secret are deleted on read.
+
+    None: nothing was kept for this page; "": a secret was kept but has expired from the cache.
+    """
     held = request.session.get(ONE_TIME_SECRET)
     if not isinstance(held, dict) or str(held.get("pk")) != str(object_id) or request.method != "GET":
         return None
@@ -158,7 +161,7 @@ def take_one_time_secret(request, *, object_id: str) -> str | None:
     key = f"idp:one-time-secret:{held.get('ref')}"
     secret = cache.get(key)
     cache.delete(key)
-    return secret
+    return secret or ""
 
 
 def _count(model, **filters) -> Subquery:
@@ -295,6 +298,14 @@ class IdpApplicationAdmin(ChangesByOperatorMixin, ApplicationAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         secret = take_one_time_secret(request, object_id=object_id)
+        if secret == "":
+            self.message_user(
+                request,
+                f"The new secret can no longer be shown: it is kept for {ONE_TIME_SECRET_SECONDS // 60} "
+                "minutes, in this server's cache. Rotate the secret to get a new one.",
+                messages.WARNING,
+            )
+            secret = None
         client = self.get_object(request, object_id)
         extra_context = dict(extra_context or {})
         if client is not None:

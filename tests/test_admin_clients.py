@@ -403,3 +403,15 @@ def test_rotated_secret_never_sits_in_the_session_and_is_shown_once(operator):
     assert new and new not in session_before_showing
     assert session_and_cache_hold(operator, new) == []
     assert operator.get(change_url(app)).context["one_time_secret"] is None
+
+
+def test_an_expired_one_time_secret_says_so_instead_of_showing_nothing(operator):
+    from django.core.cache import cache
+
+    add_client(operator, "service")
+    app = Application.objects.get(client_id="my-service")
+    cache.clear()  # the minutes have passed (or another process without a shared cache took the POST)
+    page = operator.get(change_url(app))
+    assert page.context["one_time_secret"] is None
+    assert "can no longer be shown" in page.content.decode()
+    assert operator.session.get(ONE_TIME_SECRET) is None
