@@ -7,15 +7,16 @@ set in ``idp.conf``): the subclasses below.
 from __future__ import annotations
 
 import json
+import secrets
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -29,6 +30,7 @@ from oauth2_provider.admin import (
 )
 from oauth2_provider.models import get_access_token_model, revoke_access_token
 
+from .accounts import changes_by
 from .audit import Event, record
 from .clients import (
     KINDS,
@@ -42,14 +44,44 @@ from .forms import ClientForm, RotateSecretForm
 from .models import Application, AuditEvent, Consent, User
 from .oauth2_validators import revoke_tokens_issued_from
 
-# The session key holding a secret between the POST that made it and the one page that shows it.
+# The session key holding a reference (never the secret) between the POST that made a secret and
+# the one page that shows it; the secret itself waits in the cache, deleted on first read.
 ONE_TIME_SECRET = "idp_one_time_secret"  # noqa: S105  (a session key, not a secret)
+ONE_TIME_SECRET_SECONDS = 300
 USER_FILTER = ("user", admin.RelatedOnlyFieldListFilter)
 
 
+class ChangesByOperatorMixin:
+    """Account and client changes made through these pages are recorded as the operator's.
+
+    Deactivation, password changes and deletions are recorded by signal receivers
+    (``idp.accounts``), whatever saves or deletes the row; this names who did it.
+    """
+
+    def changeform_view(self, request, *args, **kwargs):
+        with changes_by(request):
+            return super().changeform_view(request, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):
+        with changes_by(request):  # actions, including "delete selected"
+            return super().changelist_view(request, *args, **kwargs)
+
+    def delete_view(self, request, *args, **kwargs):
+        with changes_by(request):
+            return super().delete_view(request, *args, **kwargs)
+
+
+# Who may grant administrative power: superusers only. Changing them is recorded.
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    """Django's user admin plus the OpenID profile claims and the read-only subject identifier."""
+class UserAdmin(ChangesByOperatorMixin, DjangoUserAdmin):
+    """Django's user admin plus the OpenID profile claims and the read-only subject identifier.
+
+    Only superusers grant or take away privileges (staff status, superuser status, groups,
+    permissions) or change a superuser's account at all; every privilege change is recorded.
+    """
 
     readonly_fields = ("sub", "updated_at", "last_login", "date_joined")
     list_display = ("username", "email", "first_name", "last_name", "is_staff", "sub")
@@ -68,6 +100,68 @@ class UserAdmin(DjangoUserAdmin):
         ),
         ("Address", {"fields": ("street_address", "locality", "region", "postal_code", "country")}),
     )  # fmt: skip
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.URLField):
+            kwargs.setdefault("assume_scheme", "https")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += PRIVILEGE_FIELDS
+        return fields
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False  # setting a superuser's password or email would take over that account
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        with changes_by(request):
+            return super().user_change_password(request, id, form_url)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        changed = [field for field in PRIVILEGE_FIELDS if field in form.changed_data]
+        if change and changed:
+            user = form.instance
+            record(
+                Event.USER_PRIVILEGES_CHANGED, actor=request.user, request=request, user=user.get_username(),
+                fields=changed, is_staff=user.is_staff, is_superuser=user.is_superuser,
+                groups=sorted(user.groups.values_list("name", flat=True)),
+                permissions=sorted(
+                    f"{app}.{name}"
+                    for app, name in user.user_permissions.values_list("content_type__app_label", "codename")
+                ),
+            )  # fmt: skip
+
+
+def keep_one_time_secret(request, *, client, secret: str) -> None:
+    """Hold a new secret for the next page of ``client`` only: minutes in the cache, never in the session."""
+    reference = secrets.token_urlsafe(32)
+    cache.set(f"idp:one-time-secret:{reference}", secret, timeout=ONE_TIME_SECRET_SECONDS)
+    request.session[ONE_TIME_SECRET] = {"pk": client.pk, "ref": reference}
+
+
+def take_one_time_secret(request, *, object_id: str) -> str | None:
+    """The secret kept for ``object_id``'s page, once: the reference and the secret are deleted on read.
+
+    None: nothing was kept for this page; "": a secret was kept but has expired from the cache.
+    """
+    held = request.session.get(ONE_TIME_SECRET)
+    if not isinstance(held, dict) or str(held.get("pk")) != str(object_id) or request.method != "GET":
+        return None
+    del request.session[ONE_TIME_SECRET]
+    key = f"idp:one-time-secret:{held.get('ref')}"
+    secret = cache.get(key)
+    cache.delete(key)
+    return secret or ""
 
 
 def _count(model, **filters) -> Subquery:
@@ -104,7 +198,7 @@ def _kind_fieldsets(kind: str, *, adding: bool) -> list:
     return fieldsets
 
 
-class IdpApplicationAdmin(ApplicationAdmin):
+class IdpApplicationAdmin(ChangesByOperatorMixin, ApplicationAdmin):
     """Clients registered by kind; the kind decides grant, client type and which fields are asked."""
 
     form = ClientForm
@@ -185,7 +279,7 @@ class IdpApplicationAdmin(ApplicationAdmin):
             super().save_model(request, obj, form, change)
             record(Event.CLIENT_CREATED, actor=request.user, client=obj, request=request, kind=obj.kind)
             if secret:
-                request.session[ONE_TIME_SECRET] = {"pk": obj.pk, "secret": secret}
+                keep_one_time_secret(request, client=obj, secret=secret)
             return
         activated = "is_active" in form.changed_data
         if activated:
@@ -203,10 +297,15 @@ class IdpApplicationAdmin(ApplicationAdmin):
         return HttpResponseRedirect(reverse("admin:idp_application_change", args=[obj.pk]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        one_time = request.session.get(ONE_TIME_SECRET)
-        secret = None
-        if one_time and str(one_time.get("pk")) == str(object_id) and request.method == "GET":
-            secret = request.session.pop(ONE_TIME_SECRET)["secret"]
+        secret = take_one_time_secret(request, object_id=object_id)
+        if secret == "":
+            self.message_user(
+                request,
+                f"The new secret can no longer be shown: it is kept for {ONE_TIME_SECRET_SECONDS // 60} "
+                "minutes, in this server's cache. Rotate the secret to get a new one.",
+                messages.WARNING,
+            )
+            secret = None
         client = self.get_object(request, object_id)
         extra_context = dict(extra_context or {})
         if client is not None:
@@ -254,7 +353,9 @@ class IdpApplicationAdmin(ApplicationAdmin):
         ]
 
     def rotate_secret_view(self, request, object_id):
-        client = get_object_or_404(Application, pk=object_id)
+        client = self.get_object(request, object_id)  # None for an unknown or malformed id
+        if client is None:
+            raise Http404("No such client.")
         if not self.has_change_permission(request, client):
             raise PermissionDenied
         change_url = reverse("admin:idp_application_change", args=[client.pk])
@@ -266,7 +367,7 @@ class IdpApplicationAdmin(ApplicationAdmin):
             secret = rotate_client_secret(
                 client, grace_seconds=form.cleaned_data["grace_period"], actor=request.user, request=request
             )
-            request.session[ONE_TIME_SECRET] = {"pk": client.pk, "secret": secret}
+            keep_one_time_secret(request, client=client, secret=secret)
             self.message_user(request, "The secret was rotated.", messages.SUCCESS)
             return HttpResponseRedirect(change_url)
         context = {
@@ -278,7 +379,7 @@ class IdpApplicationAdmin(ApplicationAdmin):
         }
         return TemplateResponse(request, "admin/idp/application/rotate_secret.html", context)
 
-    @admin.action(description="Rotate the secret of the selected client")
+    @admin.action(description="Rotate the secret of the selected client", permissions=["change"])
     def rotate_secret(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one client to rotate its secret.", messages.WARNING)
@@ -286,12 +387,14 @@ class IdpApplicationAdmin(ApplicationAdmin):
         client = queryset.get()
         return HttpResponseRedirect(reverse("admin:idp_application_rotate_secret", args=[client.pk]))
 
-    @admin.action(description="Disable the selected clients (revokes all their tokens)")
+    @admin.action(
+        description="Disable the selected clients (revokes all their tokens)", permissions=["change"]
+    )
     def disable_clients(self, request, queryset):
         changed = sum(set_client_active(c, False, actor=request.user, request=request) for c in queryset)
         self.message_user(request, ngettext("Disabled %d client.", "Disabled %d clients.", changed) % changed)
 
-    @admin.action(description="Enable the selected clients")
+    @admin.action(description="Enable the selected clients", permissions=["change"])
     def enable_clients(self, request, queryset):
         changed = sum(set_client_active(c, True, actor=request.user, request=request) for c in queryset)
         self.message_user(request, ngettext("Enabled %d client.", "Enabled %d clients.", changed) % changed)
@@ -306,7 +409,7 @@ class IdpAccessTokenAdmin(AccessTokenAdmin):
     list_display = ("pk", "masked_token", "user", "application", "scope", "expires")
     list_filter = ("application", USER_FILTER, "expires")
 
-    @admin.action(description="Revoke selected access tokens")
+    @admin.action(description="Revoke selected access tokens", permissions=["change"])
     def revoke_tokens(self, request, queryset):
         revoked = 0
         for token in queryset.select_related("application", "user"):
@@ -327,7 +430,7 @@ class IdpRefreshTokenAdmin(RefreshTokenAdmin):
     list_display = ("pk", "masked_token", "user", "application", "created", "revoked")
     list_filter = ("application", USER_FILTER, ("revoked", admin.EmptyFieldListFilter))
 
-    @admin.action(description="Revoke selected refresh tokens")
+    @admin.action(description="Revoke selected refresh tokens", permissions=["change"])
     def revoke_tokens(self, request, queryset):
         revoked = 0
         for token in queryset.filter(revoked__isnull=True).select_related("application", "user"):
@@ -349,7 +452,9 @@ class IdpGrantAdmin(GrantAdmin):
     list_filter = ("application", USER_FILTER)
     actions = ("revoke_codes",)
 
-    @admin.action(description="Revoke selected codes and every token issued from them")
+    @admin.action(
+        description="Revoke selected codes and every token issued from them", permissions=["delete"]
+    )
     def revoke_codes(self, request, queryset):
         count = 0
         for grant in queryset.select_related("application", "user"):
@@ -386,7 +491,14 @@ class ConsentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: it also revokes the tokens and is recorded
 
-    @admin.action(description="Revoke selected consents (and the client's tokens for those people)")
+    def has_revoke_permission(self, request) -> bool:
+        """Revoking deletes the consent: it needs the model's delete permission."""
+        return request.user.has_perm(f"{self.opts.app_label}.delete_{self.opts.model_name}")
+
+    @admin.action(
+        description="Revoke selected consents (and the client's tokens for those people)",
+        permissions=["revoke"],
+    )
     def revoke(self, request, queryset):
         count = sum(
             revoke_consent(c.user, c.application, actor=request.user, request=request) for c in queryset

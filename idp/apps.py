@@ -10,12 +10,13 @@ class IdpConfig(AppConfig):
 
     def ready(self) -> None:
         from django.apps import apps
+        from django.contrib.auth import get_user_model
         from django.contrib.auth.signals import user_logged_in, user_login_failed
         from django.core.signals import request_finished, request_started
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_delete, post_save, pre_save
         from oauth2_provider.models import get_application_model
 
-        from . import audit, checks, hot_path, logs  # noqa: F401  (checks registers the system checks)
+        from . import accounts, audit, checks, hot_path, logs  # noqa: F401  (checks registers the system checks)
         from .sessions import on_user_logged_in
 
         request_started.connect(hot_path.start_request, dispatch_uid="idp.hot_path.start_request")
@@ -25,6 +26,15 @@ class IdpConfig(AppConfig):
         Application = get_application_model()
         post_save.connect(hot_path.forget_clients, sender=Application, dispatch_uid="idp.hot_path.saved")
         post_delete.connect(hot_path.forget_clients, sender=Application, dispatch_uid="idp.hot_path.deleted")
+        post_delete.connect(
+            accounts.record_client_deleted, sender=Application, dispatch_uid="idp.accounts.client"
+        )
+        User = get_user_model()
+        pre_save.connect(
+            accounts.remember_stored_account, sender=User, dispatch_uid="idp.accounts.before_save"
+        )
+        post_save.connect(accounts.apply_account_changes, sender=User, dispatch_uid="idp.accounts.after_save")
+        post_delete.connect(accounts.record_person_deleted, sender=User, dispatch_uid="idp.accounts.deleted")
         user_logged_in.connect(on_user_logged_in, dispatch_uid="idp.sessions.record_authentication")
         user_logged_in.connect(audit.on_user_logged_in, dispatch_uid="idp.audit.sign_in")
         user_login_failed.connect(audit.on_user_login_failed, dispatch_uid="idp.audit.sign_in_failed")

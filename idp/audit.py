@@ -36,8 +36,13 @@ def client_address(request) -> str | None:
     return meta.get("REMOTE_ADDR") or None
 
 
-def record(event: str, *, actor=None, client=None, request=None, **details: Any) -> AuditEvent:
-    """Append one event: who (``actor``), which client, from which address, when, and safe details."""
+def record(
+    event: str, *, actor=None, client=None, request=None, client_identifier: str = "", **details: Any
+) -> AuditEvent:
+    """Append one event: who (``actor``), which client, from which address, when, and safe details.
+
+    ``client_identifier`` names a client that is no longer in the database (a deleted one).
+    """
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     from .hot_path import INSERT_AUDIT_EVENT
@@ -48,7 +53,7 @@ def record(event: str, *, actor=None, client=None, request=None, **details: Any)
             actor=actor,
             actor_name=actor.get_username() if actor is not None else "",
             client=client,
-            client_identifier=client.client_id if client is not None else "",
+            client_identifier=client.client_id if client is not None else client_identifier,
             ip_address=client_address(request),
             details={key: value for key, value in details.items() if not _SENSITIVE_KEY.search(key)},
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
@@ -61,14 +62,39 @@ def check_demo_credentials(app_configs, **kwargs) -> list[checks.CheckMessage]:
     return []
 
 
+# Email backends that never deliver: a password-reset link would only reach the log or memory.
+UNDELIVERED_EMAIL_BACKENDS = frozenset(
+    {"django.core.mail.backends.console.EmailBackend", "django.core.mail.backends.locmem.EmailBackend"}
+)
+
+
+@checks.register(checks.Tags.security)
+def check_email_backend(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """On a production issuer, email is delivered: reset links in the server log take over accounts."""
+    backend = settings.EMAIL_BACKEND
+    if is_loopback_url(idp_settings.ISSUER) or backend not in UNDELIVERED_EMAIL_BACKENDS:
+        return []
+    return [
+        checks.Error(
+            f"EMAIL_BACKEND {backend} does not deliver email on the production issuer {idp_settings.ISSUER}: "
+            "password-reset links would be written to the log or kept in memory.",
+            hint="Use SMTP (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS).",
+            id="idp.E007",
+        )
+    ]
+
+
 def refuse_unsafe_start() -> None:
-    """Called by the WSGI/ASGI entry points: a production server does not start with demo credentials."""
+    """Called by the WSGI/ASGI entry points: a production server does not start with demo credentials
+    or with email that is never delivered."""
     found = demo_credential_errors()
     if found:
         raise ImproperlyConfigured(
             f"Refusing to start: development demo credentials are in use ({', '.join(found)}) "
             f"on the non-loopback issuer {idp_settings.ISSUER}."
         )
+    for error in check_email_backend(None):
+        raise ImproperlyConfigured(f"Refusing to start: {error.msg}")
 
 
 @checks.register()
@@ -100,13 +126,14 @@ def check_branding(app_configs, **kwargs) -> list[checks.CheckMessage]:
 
 @checks.register()
 def check_api_throttle_rates(app_configs, **kwargs) -> list[checks.CheckMessage]:
-    """Each API rate reads like ``1200/minute`` (or is None: no limit), so no request meets a bad one."""
+    """Each API and password-reset rate reads like ``1200/minute`` (or is None: no limit)."""
     from .api.throttling import parse_rate
 
     errors = []
-    for scope, rate in (idp_settings.API_THROTTLE_RATES or {}).items():
-        try:
-            parse_rate(rate)
-        except ValueError as exc:
-            errors.append(checks.Error(f"IDP['API_THROTTLE_RATES'][{scope!r}]: {exc}.", id="idp.E006"))
+    for setting in ("API_THROTTLE_RATES", "PASSWORD_RESET_RATES"):
+        for scope, rate in (getattr(idp_settings, setting) or {}).items():
+            try:
+                parse_rate(rate)
+            except ValueError as exc:
+                errors.append(checks.Error(f"IDP[{setting!r}][{scope!r}]: {exc}.", id="idp.E006"))
     return errors

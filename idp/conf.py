@@ -40,6 +40,10 @@ DEFAULTS: dict[str, Any] = {
     # Resource API (idp.api) request rates, in DRF's "number/period" form: all the tokens of one
     # client together, and all the requests made for one person. None: unlimited.
     "API_THROTTLE_RATES": {"client": "1200/minute", "user": "300/minute"},
+    # Password-reset emails, in the same "number/period" form: at most this many requested for one
+    # email address, and from one client address (see TRUSTED_PROXIES). A request over either limit
+    # gets the same "check your mailbox" page and sends nothing. None: unlimited.
+    "PASSWORD_RESET_RATES": {"email": "3/hour", "address": "10/hour"},
     # The public client pre-filled in the API docs' "Authorize" dialog (authorization code + PKCE).
     "API_DOCS_CLIENT_ID": "demo-spa",
     # How many reverse proxies in front of the site append to X-Forwarded-For: the client address

@@ -250,6 +250,11 @@ class AuditEvent(models.Model):
         CLIENT_DISABLED = "client_disabled", _("Client disabled")
         CLIENT_ENABLED = "client_enabled", _("Client enabled")
         KEY_GENERATED = "key_generated", _("Signing key generated")
+        CLIENT_DELETED = "client_deleted", _("Client deleted")
+        USER_DEACTIVATED = "user_deactivated", _("Account deactivated (all its tokens revoked)")
+        PASSWORD_CHANGED = "password_changed", _("Password changed (refresh tokens revoked)")
+        USER_PRIVILEGES_CHANGED = "user_privileges_changed", _("Account privileges changed")
+        USER_DELETED = "user_deleted", _("Account deleted")
 
     time = models.DateTimeField(_("time"), default=timezone.now, db_index=True, editable=False)
     event = models.CharField(_("event"), max_length=32, choices=Event.choices, db_index=True)

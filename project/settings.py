@@ -2,7 +2,8 @@
 
 Development is any loopback issuer (``http://127.0.0.1:PORT``, the default): SQLite, a signing key
 generated into ``var/keys/`` and demo data are allowed there. Every other issuer is production and
-start-up refuses DEBUG, a non-https issuer, a missing SECRET_KEY or a missing signing key.
+start-up refuses DEBUG, a non-https issuer, a missing or development SECRET_KEY, a missing signing
+key, and email that never leaves the process (the console and local-memory backends).
 """
 
 import os
@@ -34,6 +35,8 @@ IDP_ISSUER = os.environ.get("IDP_ISSUER", f"http://127.0.0.1:{PORT}").rstrip("/"
 DEVELOPMENT = is_loopback_url(IDP_ISSUER)
 DEBUG = env_bool("DEBUG")
 
+# Development only; production refuses it, and any key of Django's "django-insecure-" kind.
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-never-used-on-a-non-loopback-issuer"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not DEVELOPMENT:
     if DEBUG:
@@ -42,8 +45,12 @@ if not DEVELOPMENT:
         raise ImproperlyConfigured(f"IDP_ISSUER must be an https URL in production, not {IDP_ISSUER!r}.")
     if len(SECRET_KEY) < 50:
         raise ImproperlyConfigured("SECRET_KEY must be set (50 random characters or more) in production.")
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or SECRET_KEY.startswith("django-insecure"):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is a development key: set 50 random characters or more in production."
+        )
 elif not SECRET_KEY:
-    SECRET_KEY = "django-insecure-development-only-key-never-used-on-a-non-loopback-issuer"
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
 
 _issuer_host = IDP_ISSUER.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or [_issuer_host]
@@ -241,7 +248,22 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Password-reset links: printed to the console in development, sent by SMTP otherwise. Production
+# refuses the console and local-memory backends (system check idp.E007): a reset link in a log is
+# an account takeover.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEVELOPMENT
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 
 # Everything goes to stderr (the server's log), one line per event with the request's id, every
 # secret parameter, token and reset link redacted (idp.logs): request errors with their traceback,

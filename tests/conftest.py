@@ -31,6 +31,14 @@ def _issuer(settings):
     settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": ISSUER}
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache: no counters or one-time secrets left by another."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def user(db):
     return UserFactory(
@@ -153,3 +161,19 @@ def tokens(logged_in, web_client):
     response = exchange(logged_in, web_client, authz)
     assert response.status_code == 200, response.content
     return response.json()
+
+
+def admin_form_data(page, **changes) -> dict:
+    """The admin change form's current values as POST data, with ``changes`` applied."""
+    form = page.context["adminform"].form
+    data = {}
+    for name in form.fields:
+        value = changes[name] if name in changes else form[name].value()
+        if value is None or value is False:
+            continue
+        if value is True:
+            value = "on"
+        elif isinstance(value, list | tuple):
+            value = [getattr(item, "pk", item) for item in value]
+        data[name] = value
+    return data

@@ -289,3 +289,129 @@ def test_audit_log_is_read_only_in_the_admin(operator, web_client):
     assert operator.post(f"/admin/idp/auditevent/{event.pk}/change/", {"event": "sign_in"}).status_code == 403
     assert operator.get(f"/admin/idp/auditevent/{event.pk}/delete/").status_code == 403
     assert operator.get("/admin/idp/auditevent/add/").status_code == 403
+
+
+@pytest.fixture
+def viewer(db):
+    """A browser signed in as staff who may only view clients, tokens, codes and consents."""
+    from django.contrib.auth.models import Permission
+
+    person = UserFactory(username="viewer", is_staff=True)
+    models = ["application", "accesstoken", "refreshtoken", "grant", "consent"]
+    person.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="idp", codename__in=[f"view_{m}" for m in models])
+    )
+    browser = Client()
+    browser.force_login(person)
+    return browser
+
+
+def admin_state() -> tuple:
+    """What the admin's actions could change: clients, live tokens, codes, consents, audit events."""
+    from idp.models import Grant
+
+    return (
+        list(Application.objects.order_by("pk").values_list("is_active", "client_secret")),
+        AccessToken.objects.count(),
+        RefreshToken.objects.filter(revoked__isnull=True).count(),
+        Grant.objects.count(),
+        Consent.objects.count(),
+        AuditEvent.objects.count(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("changelist", "action"),
+    [
+        ("application", "disable_clients"),
+        ("application", "enable_clients"),
+        ("application", "rotate_secret"),
+        ("accesstoken", "revoke_tokens"),
+        ("refreshtoken", "revoke_tokens"),
+        ("grant", "revoke_codes"),
+        ("consent", "revoke"),
+    ],
+)
+def test_view_only_staff_cannot_run_actions(viewer, tokens, web_client, user, changelist, action):
+    from idp.models import Grant
+
+    Grant.objects.create(
+        user=user, application=web_client, code="a-code", expires=timezone.now() + timedelta(60),
+        redirect_uri="https://rp.example.com/callback", scope="openid",
+    )  # fmt: skip
+    if action == "enable_clients":
+        Application.objects.filter(pk=web_client.pk).update(is_active=False)
+    model = {
+        "application": Application, "accesstoken": AccessToken, "refreshtoken": RefreshToken,
+        "grant": Grant, "consent": Consent,
+    }[changelist]  # fmt: skip
+    page = viewer.get(f"/admin/idp/{changelist}/")
+    assert page.status_code == 200
+    action_form = page.context["action_form"]
+    assert action_form is None or action not in dict(action_form.fields["action"].choices)
+    before = admin_state()
+    pks = list(model.objects.values_list("pk", flat=True))
+    viewer.post(f"/admin/idp/{changelist}/", {"action": action, "_selected_action": pks})
+    assert admin_state() == before
+
+
+def test_view_only_staff_cannot_rotate_a_secret(viewer):
+    app = ServiceClientFactory(client_id="svc")
+    secret = app.client_secret
+    assert viewer.get(f"/admin/idp/application/{app.pk}/rotate-secret/").status_code == 403
+    response = viewer.post(f"/admin/idp/application/{app.pk}/rotate-secret/", {"grace_period": "0"})
+    assert response.status_code == 403
+    app.refresh_from_db()
+    assert app.client_secret == secret
+    assert not AuditEvent.objects.filter(event="client_secret_rotated").exists()
+
+
+@pytest.mark.parametrize("object_id", ["abc", "1%00", "999999"])
+def test_rotate_secret_of_a_malformed_or_unknown_id_is_404(operator, object_id):
+    assert operator.get(f"/admin/idp/application/{object_id}/rotate-secret/").status_code == 404
+
+
+def session_and_cache_hold(browser, secret: str) -> list[str]:
+    """Where ``secret`` is still stored: the session (as saved) and the default cache."""
+    from django.core.cache import cache
+
+    places = []
+    if secret in str(dict(browser.session.items())):
+        places.append("session")
+    if any(secret in str(value) for value in getattr(cache, "_cache", {}).values()):
+        places.append("cache")  # the local-memory cache of the tests stores pickles; str() finds text
+    return places
+
+
+def test_new_secret_never_sits_in_the_session_and_is_shown_once(operator):
+    response = add_client(operator, "service")
+    app = Application.objects.get(client_id="my-service")
+    held = operator.session[ONE_TIME_SECRET]
+    page = operator.get(response["Location"])
+    secret = page.context["one_time_secret"]
+    assert secret and secret not in str(held)
+    assert operator.session.get(ONE_TIME_SECRET) is None
+    assert session_and_cache_hold(operator, secret) == []
+    assert operator.get(change_url(app)).context["one_time_secret"] is None
+
+
+def test_rotated_secret_never_sits_in_the_session_and_is_shown_once(operator):
+    app = ServiceClientFactory(client_id="svc")
+    operator.post(f"/admin/idp/application/{app.pk}/rotate-secret/", {"grace_period": "0"})
+    session_before_showing = str(dict(operator.session.items()))
+    new = operator.get(change_url(app)).context["one_time_secret"]
+    assert new and new not in session_before_showing
+    assert session_and_cache_hold(operator, new) == []
+    assert operator.get(change_url(app)).context["one_time_secret"] is None
+
+
+def test_an_expired_one_time_secret_says_so_instead_of_showing_nothing(operator):
+    from django.core.cache import cache
+
+    add_client(operator, "service")
+    app = Application.objects.get(client_id="my-service")
+    cache.clear()  # the minutes have passed (or another process without a shared cache took the POST)
+    page = operator.get(change_url(app))
+    assert page.context["one_time_secret"] is None
+    assert "can no longer be shown" in page.content.decode()
+    assert operator.session.get(ONE_TIME_SECRET) is None

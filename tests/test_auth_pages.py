@@ -132,3 +132,39 @@ def test_password_reset_for_an_unknown_address_looks_the_same_and_sends_nothing(
 def test_used_reset_link_says_so(client):
     page = client.get("/password-reset/MQ/bad-token")
     assert b"This link no longer works" in page.content
+
+
+def ask_for_reset(client, email: str, address: str = "192.0.2.10"):
+    return client.post("/password-reset", {"email": email}, REMOTE_ADDR=address)
+
+
+def test_password_reset_emails_per_address_are_limited_with_the_same_answer(client, user, settings):
+    assert settings.IDP.get("PASSWORD_RESET_RATES") is None  # the documented default: 3/hour per email
+    answers = [ask_for_reset(client, "alice@example.com", f"192.0.2.{n}") for n in range(1, 5)]
+    assert len(mail.outbox) == 3
+    assert {(a.status_code, a["Location"]) for a in answers} == {(302, "/password-reset/sent")}
+    ask_for_reset(client, "ALICE@example.com ", "192.0.2.99")  # the same address, however typed
+    assert len(mail.outbox) == 3
+    page = client.get(answers[-1]["Location"])
+    assert page.status_code == 200 and "alice@example.com" not in page.content.decode()
+
+
+def test_password_reset_requests_per_client_address_are_limited(client, settings):
+    settings.IDP = {**settings.IDP, "PASSWORD_RESET_RATES": {"email": "3/hour", "address": "2/hour"}}
+    for number in range(3):
+        UserFactory(username=f"person{number}", email=f"person{number}@example.com")
+    answers = [ask_for_reset(client, f"person{number}@example.com") for number in range(3)]
+    assert [message.to for message in mail.outbox] == [["person0@example.com"], ["person1@example.com"]]
+    assert answers[2].status_code == 302 and answers[2]["Location"] == "/password-reset/sent"
+    ask_for_reset(client, "person2@example.com", address="192.0.2.11")  # another client address
+    assert len(mail.outbox) == 3
+
+
+def test_password_reset_limit_counts_the_address_the_trusted_proxy_saw(client, settings):
+    settings.IDP = {
+        **settings.IDP, "TRUSTED_PROXIES": 1, "PASSWORD_RESET_RATES": {"email": None, "address": "1/hour"},
+    }  # fmt: skip
+    UserFactory(username="bob", email="bob@example.com")
+    for forwarded in ("198.51.100.1", "198.51.100.2", "198.51.100.2"):
+        client.post("/password-reset", {"email": "bob@example.com"}, HTTP_X_FORWARDED_FOR=forwarded)
+    assert len(mail.outbox) == 2

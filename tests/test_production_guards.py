@@ -16,13 +16,17 @@ from idp.demo import load_demo_data, read_demo_file
 from idp.keys import generate_private_key_pem
 
 ROOT = Path(__file__).resolve().parent.parent
+# The fallback key of project/settings.py, for development only.
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-never-used-on-a-non-loopback-issuer"
 
 
-def import_settings(**env) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "DEBUG", "SECRET_KEY"))}
+def import_settings(*, code: str = "import project.settings", **env) -> subprocess.CompletedProcess:
+    full_env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "DEBUG", "SECRET_KEY", "EMAIL_"))
+    }
     full_env.update(env)
     return subprocess.run(
-        [sys.executable, "-c", "import project.settings"],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env=full_env,
         capture_output=True,
@@ -46,6 +50,8 @@ def test_production_settings_load_with_everything_set():
         ({"IDP_ISSUER": "http://id.example.com"}, "must be an https URL"),
         ({"SECRET_KEY": ""}, "SECRET_KEY must be set"),
         ({"IDP_SIGNING_KEY": ""}, "No signing key"),
+        ({"SECRET_KEY": DEVELOPMENT_SECRET_KEY}, "SECRET_KEY is a development key"),
+        ({"SECRET_KEY": "django-insecure-" + "k" * 50}, "SECRET_KEY is a development key"),
     ],
 )
 def test_production_refuses_to_start(env, message):
@@ -104,6 +110,7 @@ def test_changed_demo_passwords_no_longer_block(settings):
         app.redirect_uris = "https://spa.example.com/callback"
         app.save()
     settings.IDP = {**settings.IDP, "ISSUER": "https://id.example.com"}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     checks.refuse_unsafe_start()
 
 
@@ -119,3 +126,56 @@ def test_issuer_checks(settings, issuer, error_id):
 def test_sound_issuer_passes_checks():
     assert checks.check_issuer(None) == []
     assert checks.check_signing_key(None) == []
+
+
+EMAIL_SETTINGS = (
+    "from django.conf import settings; import django; django.setup(); "
+    "print([getattr(settings, name) for name in ("
+    "'EMAIL_BACKEND', 'EMAIL_HOST', 'EMAIL_PORT', 'EMAIL_HOST_USER', 'EMAIL_HOST_PASSWORD', "
+    "'EMAIL_USE_TLS', 'DEFAULT_FROM_EMAIL')])"
+)
+
+
+def test_production_email_defaults_to_smtp_configured_from_the_environment():
+    result = import_settings(
+        code=EMAIL_SETTINGS,
+        DJANGO_SETTINGS_MODULE="project.settings",
+        **PROD,
+        IDP_SIGNING_KEY=generate_private_key_pem(),
+        EMAIL_HOST="smtp.example.com",
+        EMAIL_PORT="587",
+        EMAIL_HOST_USER="idp",
+        EMAIL_HOST_PASSWORD="mail-password",
+        EMAIL_USE_TLS="1",
+        DEFAULT_FROM_EMAIL="id@example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(
+        [
+            "django.core.mail.backends.smtp.EmailBackend", "smtp.example.com", 587, "idp", "mail-password",
+            True, "id@example.com",
+        ]
+    )  # fmt: skip
+
+
+def test_development_email_defaults_to_the_console():
+    result = import_settings(code=EMAIL_SETTINGS, DJANGO_SETTINGS_MODULE="project.settings")
+    assert result.returncode == 0, result.stderr
+    assert "django.core.mail.backends.console.EmailBackend" in result.stdout
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("backend", ["console", "locmem"])
+def test_production_refuses_email_that_is_never_delivered(settings, backend):
+    settings.EMAIL_BACKEND = f"django.core.mail.backends.{backend}.EmailBackend"
+    assert checks.check_email_backend(None) == []  # loopback issuer: development
+    settings.IDP = {**settings.IDP, "ISSUER": "https://id.example.com"}
+    assert [m.id for m in checks.check_email_backend(None)] == ["idp.E007"]
+    with pytest.raises(ImproperlyConfigured, match="does not deliver email"):
+        checks.refuse_unsafe_start()
+
+
+def test_production_accepts_smtp_email(settings):
+    settings.IDP = {**settings.IDP, "ISSUER": "https://id.example.com"}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    assert checks.check_email_backend(None) == []

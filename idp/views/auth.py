@@ -14,6 +14,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
+from ..accounts import changes_by, password_reset_allowed
 from ..conf import idp_settings
 from ..presentation import client_from_next
 
@@ -71,6 +72,8 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("idp:password_reset_done")
 
     def form_valid(self, form):
+        if not password_reset_allowed(self.request, email=form.cleaned_data["email"]):
+            return HttpResponseRedirect(self.get_success_url())  # the same answer, no email
         # Links point at the issuer, never at whatever Host header the request came with.
         domain, use_https = _issuer_parts()
         form.save(
@@ -98,6 +101,11 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     template_name = "idp/password_reset_confirm.html"
     success_url = reverse_lazy("idp:password_reset_complete")
+
+    def form_valid(self, form):
+        # The new password ends the person's refresh tokens (idp.accounts); they are the actor.
+        with changes_by(self.request, actor=form.user):
+            return super().form_valid(form)
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

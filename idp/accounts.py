@@ -1,0 +1,158 @@
+"""Account lifecycle: a deactivated person loses every token, a new password ends their refresh tokens;
+password-reset emails are rate-limited.
+
+Wired to the user model's ``pre_save``/``post_save`` in ``IdpConfig.ready()``, not called from the
+admin or the password views: every way a person is changed ends in ``save()`` (the admin, Django's
+password change and reset forms, ``manage.py changepassword``, the shell), so none of them can
+forget it. Only ``QuerySet.update()`` bypasses model signals; nothing in this project deactivates
+people or sets passwords that way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.db import transaction
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from redis.exceptions import RedisError
+
+from .api.throttling import _count, parse_rate  # the API's window counters, one round trip on Redis
+from .audit import Event, client_address, record
+from .conf import idp_settings
+
+logger = logging.getLogger("idp.accounts")
+
+# Who is changing accounts in this request, for the audit events the signals record.
+_changed_by: ContextVar[tuple[object, object]] = ContextVar("idp_account_changed_by", default=(None, None))
+
+
+@contextmanager
+def changes_by(request, *, actor=None) -> Iterator[None]:
+    """Attribute the account changes made inside to ``actor`` (default: the request's user)."""
+    reset = _changed_by.set((actor or getattr(request, "user", None), request))
+    try:
+        yield
+    finally:
+        _changed_by.reset(reset)
+
+
+def revoke_person_tokens(user, *, refresh_only: bool = False) -> int:
+    """Revoke ``user``'s refresh tokens (whole families) at every client and, unless ``refresh_only``,
+    every access token too; return how many tokens were live."""
+    RefreshToken = get_refresh_token_model()
+    AccessToken = get_access_token_model()
+    with transaction.atomic():
+        live_refresh = RefreshToken.objects.filter(user=user, revoked__isnull=True)
+        access = AccessToken.objects.filter(user=user)
+        count = live_refresh.count() + (0 if refresh_only else access.count())
+        for family in set(live_refresh.exclude(token_family=None).values_list("token_family", flat=True)):
+            RefreshToken.revoke_family(family)  # also deletes the access tokens of the family
+        for token in live_refresh.filter(token_family=None):
+            token.revoke()
+        if not refresh_only:
+            access.delete()
+    return count
+
+
+def deactivate_person_tokens(user) -> None:
+    """A person was deactivated: every token they hold is revoked, recorded once."""
+    revoked = revoke_person_tokens(user)
+    actor, request = _changed_by.get()
+    record(Event.USER_DEACTIVATED, actor=actor, request=request, user=user.get_username(), revoked=revoked)
+
+
+def end_refresh_tokens_after_password_change(user) -> None:
+    """A person's password changed: their refresh tokens are revoked (RFC 9700 §4.14.2), recorded once."""
+    revoked = revoke_person_tokens(user, refresh_only=True)
+    actor, request = _changed_by.get()
+    record(Event.PASSWORD_CHANGED, actor=actor, request=request, user=user.get_username(), revoked=revoked)
+
+
+def password_reset_allowed(request, *, email: str) -> bool:
+    """Count a password-reset request against ``IDP['PASSWORD_RESET_RATES']``; False once over a limit.
+
+    Counted per email address (hashed: the cache never holds addresses people typed) and per client
+    address, whether or not an account has that email, so the limits reveal nothing either.
+    """
+    rates = idp_settings.PASSWORD_RESET_RATES or {}
+    email_key = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    idents = {"email": email_key, "address": client_address(request) or "unknown"}
+    counted = [
+        (f"idp_password_reset:{scope}:{idents[scope]}", *rate)
+        for scope in ("email", "address")
+        if (rate := parse_rate(rates.get(scope))) is not None
+    ]
+    if not counted:
+        return True
+    try:
+        windows = _count([key for key, _, _ in counted], [period for _, _, period in counted])
+    except RedisError:
+        logger.warning("Password-reset limits not counted: the cache is unreachable", exc_info=True)
+        return True
+    over = [
+        key.split(":")[1] for (key, limit, _), (hits, _) in zip(counted, windows, strict=True) if hits > limit
+    ]
+    if over:
+        logger.warning("Password-reset email not sent: over the %s limit", " and ".join(over))
+    return not over
+
+
+# --- signal receivers (connected in IdpConfig.ready) ---------------------------------------------
+
+_WATCHED = frozenset({"is_active", "password"})
+
+
+def remember_stored_account(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    """Before a person is saved: note whether this save deactivates them or changes their password."""
+    instance._idp_account_changes = ()
+    if raw or instance._state.adding or instance.pk is None:
+        return
+    if update_fields is not None and not _WATCHED & set(update_fields):
+        return  # e.g. last_login at every sign-in: no extra query
+    stored = sender._default_manager.filter(pk=instance.pk).values("is_active", "password").first()
+    if stored is None:
+        return
+    changes = []
+    if stored["is_active"] and not instance.is_active:
+        changes.append("deactivated")
+    # Django re-hashing a password it just checked (a new hasher or more iterations) saves with
+    # update_fields=["password"] after clearing _password: the same password, not a change.
+    rehashed = (
+        update_fields is not None
+        and set(update_fields) == {"password"}
+        and getattr(instance, "_password", None) is None
+    )
+    if stored["password"] != instance.password and not rehashed:
+        changes.append("password")
+    instance._idp_account_changes = tuple(changes)
+
+
+def apply_account_changes(sender, instance, created=False, raw=False, **kwargs) -> None:
+    """After a person is saved: revoke what the change ends (see ``remember_stored_account``)."""
+    changes = getattr(instance, "_idp_account_changes", ())
+    instance._idp_account_changes = ()
+    if "deactivated" in changes:
+        deactivate_person_tokens(instance)
+    elif "password" in changes:
+        end_refresh_tokens_after_password_change(instance)
+
+
+def record_person_deleted(sender, instance, **kwargs) -> None:
+    """A person was deleted (their tokens and consents go with them): recorded once."""
+    actor, request = _changed_by.get()
+    if actor is not None and getattr(actor, "pk", None) == instance.pk:
+        actor = None  # the row it would point at is gone
+    record(Event.USER_DELETED, actor=actor, request=request, user=instance.get_username())
+
+
+def record_client_deleted(sender, instance, **kwargs) -> None:
+    """A client was deleted (its tokens and consents go with it): recorded once, by its client_id."""
+    actor, request = _changed_by.get()
+    record(
+        Event.CLIENT_DELETED, actor=actor, request=request, client_identifier=instance.client_id,
+        name=instance.name, kind=getattr(instance, "kind", ""),
+    )  # fmt: skip
