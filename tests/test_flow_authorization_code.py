@@ -316,7 +316,9 @@ def test_bad_request_is_refused_before_anyone_signs_in(client, web_client):
 # --- the authenticated client is the audience (H-1) ----------------------------------------------
 
 
-def test_body_client_id_naming_another_client_is_refused_and_issues_nothing(logged_in, web_client, other_client):
+def test_body_client_id_naming_another_client_is_refused_and_issues_nothing(
+    logged_in, web_client, other_client
+):
     from idp.models import AccessToken
 
     authz = authorize(logged_in, web_client)
@@ -329,7 +331,9 @@ def test_body_client_id_naming_another_client_is_refused_and_issues_nothing(logg
 
 
 def test_body_client_id_equal_to_the_basic_client_is_accepted_and_is_the_audience(logged_in, web_client):
-    response = exchange(logged_in, web_client, authorize(logged_in, web_client), client_id=web_client.client_id)
+    response = exchange(
+        logged_in, web_client, authorize(logged_in, web_client), client_id=web_client.client_id
+    )
     assert response.status_code == 200, response.content
     claims = verify_id_token(logged_in, response.json()["id_token"])
     assert claims["aud"] == web_client.client_id and claims["azp"] == web_client.client_id
@@ -366,7 +370,9 @@ def test_two_client_authentication_methods_are_invalid_request(logged_in, web_cl
     from tests.factories import CLIENT_SECRET
 
     authz = authorize(logged_in, web_client)
-    response = exchange(logged_in, web_client, authz, client_id=web_client.client_id, client_secret=CLIENT_SECRET)
+    response = exchange(
+        logged_in, web_client, authz, client_id=web_client.client_id, client_secret=CLIENT_SECRET
+    )
     assert response.status_code == 400, response.content
     assert response.json()["error"] == "invalid_request"
     assert exchange(logged_in, web_client, authz).status_code == 200
@@ -397,7 +403,12 @@ def test_code_verifier_of_43_and_128_characters_is_accepted(logged_in, web_clien
     code = query_of(response["Location"])["code"]
     token = logged_in.post(
         "/token",
-        {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI, "code_verifier": verifier},
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+        },
         HTTP_AUTHORIZATION=basic_auth(web_client.client_id),
     )
     assert token.status_code == 200, token.content

@@ -90,7 +90,9 @@ def test_refresh_token_is_described_with_its_idle_expiry(client, web_client, tok
     assert body["exp"] == int(access.expires.timestamp()) + idle
 
 
-def test_caller_naming_another_client_in_the_body_is_invalid_request(client, web_client, other_client, tokens):
+def test_caller_naming_another_client_in_the_body_is_invalid_request(
+    client, web_client, other_client, tokens
+):
     response = client.post(
         "/introspect",
         {"token": tokens["access_token"], "client_id": other_client.client_id},
