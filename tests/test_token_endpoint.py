@@ -116,10 +116,11 @@ def test_unsupported_grant_type_is_400_json_unsupported_grant_type(client, body)
 # --- invalid_client challenges (L-15) ----------------------------------------------------------------
 
 
-def test_wrong_basic_credentials_get_a_basic_challenge(client, service_client):
+@pytest.mark.parametrize("path", ["/token", "/revoke"])
+def test_wrong_basic_credentials_get_a_basic_challenge(client, service_client, path):
     response = client.post(
-        "/token",
-        "grant_type=client_credentials",
+        path,
+        "grant_type=client_credentials&token=unknown",
         content_type=FORM,
         HTTP_AUTHORIZATION=basic_auth(service_client.client_id, "wrong"),
     )
@@ -128,9 +129,10 @@ def test_wrong_basic_credentials_get_a_basic_challenge(client, service_client):
     assert "Bearer" not in response["WWW-Authenticate"]
 
 
-def test_wrong_body_credentials_are_400_without_challenge(client, service_client):
-    body = f"grant_type=client_credentials&client_id={service_client.client_id}&client_secret=wrong"
-    response = client.post("/token", body, content_type=FORM)
+@pytest.mark.parametrize("path", ["/token", "/revoke"])
+def test_wrong_body_credentials_are_400_without_challenge(client, service_client, path):
+    body = f"grant_type=client_credentials&token=x&client_id={service_client.client_id}&client_secret=wrong"
+    response = client.post(path, body, content_type=FORM)
     assert_oauth_error(response, "invalid_client", status=400)
     assert "WWW-Authenticate" not in response
 
@@ -151,3 +153,19 @@ def test_basic_and_body_secret_together_are_invalid_request(client, service_clie
         path, body, content_type=FORM, HTTP_AUTHORIZATION=basic_auth(service_client.client_id)
     )
     assert_oauth_error(response, "invalid_request")
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_endpoints_need_no_csrf_token_without_the_credential_middleware(service_client, settings, path):
+    from django.test import Client
+
+    bypass = "idp.middleware.CredentialEndpointsMiddleware"
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != bypass]
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        path,
+        "grant_type=client_credentials&token=unknown",
+        content_type=FORM,
+        HTTP_AUTHORIZATION=basic_auth(service_client.client_id),
+    )
+    assert response.status_code == 200, response.content

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -52,9 +53,10 @@ def _json(data: dict, status: int = 200) -> JsonResponse:
     return response
 
 
-def oauth_error(error: str, description: str, status: int = 400) -> JsonResponse:
+def oauth_error(error: str, description: str | None, status: int = 400) -> JsonResponse:
     """An RFC 6749 §5.2 error response."""
-    return _json({"error": error, "error_description": description}, status)
+    body = {"error": error, **({"error_description": description} if description else {})}
+    return _json(body, status)
 
 
 def form_problem(request: HttpRequest) -> str | None:
@@ -80,8 +82,14 @@ def form_problem(request: HttpRequest) -> str | None:
 
 
 class FormEndpointMixin:
-    """POST-only endpoints taking an OAuth form: every refusal of the request itself is JSON."""
+    """POST-only endpoints taking an OAuth form: every refusal of the request itself is JSON.
 
+    Its ``dispatch`` is the view's entry point, so it carries the CSRF and login exemptions DOT's
+    views put on theirs (``as_view`` copies them from the outermost ``dispatch``).
+    """
+
+    @method_decorator(csrf_exempt)
+    @method_decorator(login_not_required)
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method == "POST":
             problem = form_problem(request)
@@ -153,7 +161,6 @@ def _describe(token) -> dict | None:
     return data
 
 
-@method_decorator(csrf_exempt, name="dispatch")
 class IntrospectionView(FormEndpointMixin, View):
     """RFC 7662: a confidential client may introspect its own tokens; a resource server, any token."""
 
