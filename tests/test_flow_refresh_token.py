@@ -128,3 +128,11 @@ def test_refresh_token_of_a_deactivated_person_is_invalid_grant(client, web_clie
     response = refresh(client, web_client, tokens["refresh_token"])
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_grant"
+
+
+def test_malformed_resource_is_invalid_target_and_the_refresh_token_survives(client, web_client, tokens):
+    response = refresh(client, web_client, tokens["refresh_token"], resource="http://[")
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "invalid_target"
+    assert refresh(client, web_client, tokens["refresh_token"]).status_code == 200
