@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote_plus
@@ -29,11 +30,16 @@ from .claims import claim_values, claims_for, requested_claims, supported_claims
 from .clients import previous_secret_matches
 from .conf import idp_settings
 from .keys import sign_jwt, verification_key
+from .token_checks import person_may_use_tokens, refresh_token_is_live
 
 AccessToken = get_access_token_model()
 Grant = get_grant_model()
 RefreshToken = get_refresh_token_model()
 IDToken = get_id_token_model()
+
+
+# RFC 7636 §4.1: code-verifier = 43*128unreserved
+_CODE_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 
 
 class _Replayed(Exception):
@@ -62,8 +68,12 @@ class IdpOAuth2Validator(OAuth2Validator):
         return verification_key(unverified.jose_header.get("kid"))
 
     def _load_access_token(self, token):
-        """The access token with its client and user, by checksum (unique: no ORDER BY needed)."""
-        return hot_path.ACCESS_TOKEN.first(hashlib.sha256(token.encode("utf-8")).hexdigest())
+        """The access token with its client and user, by checksum (unique: no ORDER BY needed).
+
+        A token of a deactivated person is treated as unknown, for every bearer check (userinfo, the API).
+        """
+        found = hot_path.ACCESS_TOKEN.first(hashlib.sha256(token.encode("utf-8")).hexdigest())
+        return found if found is not None and person_may_use_tokens(found.user) else None
 
     def validate_jwt_bearer_token(self, token, scopes, request) -> bool:
         """An ID token is never an access token: refuse JWT-shaped bearer tokens outright."""
@@ -114,6 +124,52 @@ class IdpOAuth2Validator(OAuth2Validator):
         elif granted:
             self._validate_resource_uris(request, granted)
             request.resource = granted
+
+    def _validate_resource_uris(self, request, resources):
+        """DOT's RFC 8707 check, which raises ValueError (a 500) on a URI urllib cannot split (``http://[``)."""
+        try:
+            super()._validate_resource_uris(request, resources)
+        except ValueError:
+            raise errors.CustomOAuth2Error(
+                error="invalid_target",
+                description="A resource is not a valid absolute URI.",
+                request=request,
+            ) from None
+
+    # --- client authentication ---------------------------------------------------------------------
+
+    def authenticate_client(self, request, *args, **kwargs) -> bool:
+        """DOT's, with one client identity per request, which then names the client everywhere.
+
+        RFC 6749 §2.3 allows one authentication method per request, and a ``client_id`` in the body
+        of a request authenticated with HTTP Basic must name that same client (§3.2.1). DOT's own
+        ``_authenticate_basic_auth`` compared the two; this class's previous-secret path did not, and
+        oauthlib takes the ID token's ``aud`` from ``request.client_id``: it is set here to the
+        client that authenticated, whatever the body said.
+        """
+        basic = self._extract_basic_auth(request)
+        if basic is not None:
+            if getattr(request, "client_secret", None) is not None:
+                raise errors.InvalidRequestError(
+                    description="Use one client authentication method: HTTP Basic or client_secret in "
+                    "the body, not both.",
+                    request=request,
+                )
+            basic_client_id, _secret = _basic_credentials(basic, request)
+            if request.client_id is not None and request.client_id != basic_client_id:
+                raise errors.InvalidRequestError(
+                    description="client_id in the body differs from the client authenticated with "
+                    "HTTP Basic.",
+                    request=request,
+                )
+        if not super().authenticate_client(request, *args, **kwargs):
+            return False
+        if request.client_id is not None and request.client_id != request.client.client_id:
+            raise errors.InvalidRequestError(
+                description="client_id differs from the authenticated client.", request=request
+            )
+        request.client_id = request.client.client_id
+        return True
 
     # --- client authentication: the previous secret during its grace period -----------------------
 
@@ -189,8 +245,10 @@ class IdpOAuth2Validator(OAuth2Validator):
         """Accept a live, unused code of this client (``save_bearer_token`` claims it atomically).
 
         A second use of a code is an attack or a bug: it fails, and every token issued from the code
-        is revoked (RFC 6749 §4.1.2).
+        is revoked (RFC 6749 §4.1.2). A code of a person deactivated since is refused, and so is a
+        ``code_verifier`` that is malformed or that comes for a code issued without a challenge.
         """
+        _check_code_verifier_syntax(request)
         grant = self._grant(code, request)
         if grant is None or grant.application_id != client.pk:
             return False
@@ -198,8 +256,13 @@ class IdpOAuth2Validator(OAuth2Validator):
             revoke_tokens_issued_from(grant)
             record(Event.CODE_REUSE, actor=grant.user, client=client, request=request)
             return False
-        if grant.is_expired():
+        if grant.is_expired() or not person_may_use_tokens(grant.user):
             return False
+        if not grant.code_challenge and request.code_verifier is not None:
+            # oauthlib ignores a verifier when the code has no challenge (RFC 9700 §4.8.2: a downgrade).
+            raise errors.InvalidGrantError(
+                description="code_verifier sent for a code issued without a code_challenge.", request=request
+            )
         request.scopes = grant.scope.split()
         request.user = grant.user
         request.auth_time = grant.auth_time
@@ -264,6 +327,10 @@ class IdpOAuth2Validator(OAuth2Validator):
                 if id_token is not None:
                     hot_path.INSERT_ID_TOKEN.save(id_token)
                 saved = self._save_bearer_token(token, request, *args, **kwargs)
+                if previous is not None and "refresh_token" not in token:
+                    # The refresh narrowed the scope away from offline_access (idp.server): DOT leaves
+                    # the presented refresh token alive when none replaces it; it is used up as usual.
+                    previous.revoke()
                 if grant is not None:
                     access_token = request.__dict__.get("_idp_access_token")
                     refresh_token = request.__dict__.get("_idp_refresh_token")
@@ -369,7 +436,10 @@ class IdpOAuth2Validator(OAuth2Validator):
     # --- refresh tokens --------------------------------------------------------------------------
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs) -> bool:
+        """DOT's check, then ``refresh_token_is_live``: the predicate introspection answers with too."""
         valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+        if valid and not refresh_token_is_live(request.refresh_token_instance):
+            return False
         if valid:
             previous = request.refresh_token_instance
             request.auth_time = previous.auth_time
@@ -458,6 +528,16 @@ def _basic_credentials(auth_string: str | None, request) -> tuple[str | None, st
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
         return None, None
     return unquote_plus(client_id), unquote_plus(secret)
+
+
+def _check_code_verifier_syntax(request) -> None:
+    """RFC 7636 §4.1: 43 to 128 unreserved characters; anything else is a malformed request."""
+    verifier = request.code_verifier
+    if verifier is not None and not (isinstance(verifier, str) and _CODE_VERIFIER.fullmatch(verifier)):
+        raise errors.InvalidRequestError(
+            description="code_verifier must be 43 to 128 characters: letters, digits, '-', '.', '_', '~'.",
+            request=request,
+        )
 
 
 def _claims_request(request) -> dict:

@@ -5,7 +5,6 @@ any signed-in user. The paths sit at the site root so that the issuer is the bar
 """
 
 from django.urls import path
-from oauth2_provider import views as dot_views
 
 from .cors import token_endpoint_cors
 from .views.consent import IdpAuthorizationView
@@ -16,14 +15,14 @@ from .views.oidc import (
     oauth_authorization_server,
     openid_configuration,
 )
-from .views.tokens import IdpTokenView, IntrospectionView
+from .views.tokens import IdpRevokeTokenView, IdpTokenView, IntrospectionView
 
 app_name = "oauth2_provider"
 
 urlpatterns = [
     path("authorize", IdpAuthorizationView.as_view(), name="authorize"),
     path("token", token_endpoint_cors(IdpTokenView.as_view()), name="token"),
-    path("revoke", dot_views.RevokeTokenView.as_view(), name="revoke-token"),
+    path("revoke", IdpRevokeTokenView.as_view(), name="revoke-token"),
     path("introspect", IntrospectionView.as_view(), name="introspect"),
     path("userinfo", IdpUserInfoView.as_view(), name="user-info"),
     path("end-session", IdpRPInitiatedLogoutView.as_view(), name="rp-initiated-logout"),

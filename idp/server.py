@@ -1,4 +1,4 @@
-"""oauthlib's OpenID server, issuing refresh tokens only for grants that include ``offline_access``."""
+"""oauthlib's OpenID server: refresh tokens only with ``offline_access``, RFC 6750 errors at userinfo."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import secrets
 from functools import cached_property
 
 from oauthlib.common import Request
-from oauthlib.oauth2.rfc6749 import utils
+from oauthlib.oauth2.rfc6749 import errors, utils
 from oauthlib.oauth2.rfc6749.endpoints.base import catch_errors_and_unavailability
 from oauthlib.openid import Server
 
@@ -24,7 +24,9 @@ def random_token(request=None, refresh_token: bool = False) -> str:
 
 def _refresh_token_only_for_offline_access(token: dict, token_handler, request) -> dict:
     # OIDC Core 11: offline access is what a refresh token is for; without it the client signs the
-    # person in again (silently, with prompt=none) when its access token expires.
+    # person in again (silently, with prompt=none) when its access token expires. On the refresh
+    # grant too: a refresh that narrows the scope away from offline_access uses up the presented
+    # refresh token (rotated away as usual) and gets none in its place.
     if "offline_access" not in (request.scopes or []):
         token.pop("refresh_token", None)
     return token
@@ -41,6 +43,19 @@ def _access_token_lifetime(default: int):
         return default
 
     return expires_in
+
+
+class _UserinfoInsufficientScope(errors.InsufficientScopeError):
+    """A valid access token without ``openid``: 403 with the RFC 6750 §3.1 challenge oauthlib leaves out."""
+
+    description = "The access token does not carry the openid scope."
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {
+            "WWW-Authenticate": f'Bearer error="{self.error}", error_description="{self.description}", '
+            'scope="openid"'
+        }
 
 
 class ParsedRequest(Request):
@@ -67,8 +82,20 @@ class IdpServer(Server):
             token_expires_in if isinstance(token_expires_in, int) else idp_settings.ACCESS_TOKEN_LIFETIME
         )
         super().__init__(request_validator, _access_token_lifetime(default), *args, **kwargs)
-        for grant in (self.auth_grant, self.openid_connect_auth):
+        for grant in (self.auth_grant, self.openid_connect_auth, self.refresh_grant):
             grant.register_token_modifier(_refresh_token_only_for_offline_access)
+
+    def validate_userinfo_request(self, request) -> None:
+        """oauthlib's, telling a token without ``openid`` (insufficient_scope) from an invalid one.
+
+        oauthlib asks the bearer check for the ``openid`` scope, so a live token lacking it comes back
+        as ``invalid_token``; RFC 6750 §3.1 calls that ``insufficient_scope``.
+        """
+        request.scopes = []
+        if not self.bearer.validate_request(request):
+            raise errors.InvalidTokenError()
+        if "openid" not in request.scopes:
+            raise _UserinfoInsufficientScope()
 
     @catch_errors_and_unavailability
     def validate_authorization_request(self, uri, http_method="GET", body=None, headers=None):

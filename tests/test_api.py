@@ -374,3 +374,9 @@ def test_each_person_is_throttled_across_clients(settings, logged_in, client, ap
     logged_in.force_login(bob)
     bobs_token = person_tokens(logged_in, app, "openid profile")["access_token"]
     assert client.get("/api/v1/me", **bearer(bobs_token)).status_code == 200
+
+
+def test_token_of_a_deactivated_person_is_invalid_token(client, person_token, user):
+    user.is_active = False
+    user.save()
+    assert_challenge(client.get("/api/v1/me", **bearer(person_token)), 401, "invalid_token")

@@ -96,3 +96,17 @@ def test_disabled_client_gets_no_tokens_and_its_tokens_stop_working(client, logg
         "/token", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=basic_auth(service.client_id)
     )
     assert response.status_code == 401 and response.json()["error"] == "invalid_client"
+
+
+def test_code_issued_without_a_challenge_refuses_any_code_verifier(logged_in):
+    """RFC 9700 §4.8.2: a verifier for a code that had no challenge is a PKCE downgrade."""
+    app = ApplicationFactory(client_id="conformance", allow_nonce_instead_of_pkce=True)
+    code = query_of(authorize_without_pkce(logged_in, app)["Location"])["code"]
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
+    response = logged_in.post(
+        "/token", {**data, "code_verifier": pkce_pair()[0]}, HTTP_AUTHORIZATION=basic_auth(app.client_id)
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "invalid_grant"
+    # The code was not used up by the refused attempt.
+    assert logged_in.post("/token", data, HTTP_AUTHORIZATION=basic_auth(app.client_id)).status_code == 200

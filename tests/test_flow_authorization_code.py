@@ -311,3 +311,130 @@ def test_bad_request_is_refused_before_anyone_signs_in(client, web_client):
     response = client.get("/authorize", no_pkce)
     assert response.status_code == 302
     assert query_of(response["Location"])["error"] == "invalid_request"  # back to the client, not to login
+
+
+# --- the authenticated client is the audience (H-1) ----------------------------------------------
+
+
+def test_body_client_id_naming_another_client_is_refused_and_issues_nothing(
+    logged_in, web_client, other_client
+):
+    from idp.models import AccessToken
+
+    authz = authorize(logged_in, web_client)
+    response = exchange(logged_in, web_client, authz, client_id=other_client.client_id)
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "invalid_request"
+    assert not AccessToken.objects.exists()
+    assert Grant.objects.get(code=authz.code).used_at is None
+
+
+def test_body_client_id_equal_to_the_basic_client_is_accepted_and_is_the_audience(logged_in, web_client):
+    response = exchange(
+        logged_in, web_client, authorize(logged_in, web_client), client_id=web_client.client_id
+    )
+    assert response.status_code == 200, response.content
+    claims = verify_id_token(logged_in, response.json()["id_token"])
+    assert claims["aud"] == web_client.client_id and claims["azp"] == web_client.client_id
+
+
+def test_previous_secret_with_another_body_client_id_is_refused(logged_in, web_client, other_client):
+    from idp.clients import rotate_client_secret
+    from idp.models import AccessToken
+    from tests.factories import CLIENT_SECRET
+
+    authz = authorize(logged_in, web_client)
+    rotate_client_secret(web_client, grace_seconds=3600)
+    response = logged_in.post(
+        "/token",
+        {
+            "grant_type": "authorization_code",
+            "code": authz.code,
+            "redirect_uri": authz.redirect_uri,
+            "code_verifier": authz.verifier,
+            "client_id": other_client.client_id,
+        },
+        HTTP_AUTHORIZATION=basic_auth(web_client.client_id, CLIENT_SECRET),
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "invalid_request"
+    assert not AccessToken.objects.exists()
+    # The previous secret alone still works during its grace period, and names its own client.
+    response = exchange(logged_in, web_client, authz)
+    assert response.status_code == 200, response.content
+    assert verify_id_token(logged_in, response.json()["id_token"])["aud"] == web_client.client_id
+
+
+def test_two_client_authentication_methods_are_invalid_request(logged_in, web_client):
+    from tests.factories import CLIENT_SECRET
+
+    authz = authorize(logged_in, web_client)
+    response = exchange(
+        logged_in, web_client, authz, client_id=web_client.client_id, client_secret=CLIENT_SECRET
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "invalid_request"
+    assert exchange(logged_in, web_client, authz).status_code == 200
+
+
+# --- PKCE verifier syntax (L-6), RFC 7636 §4.1 ------------------------------------------------------
+
+
+@pytest.mark.parametrize("verifier", ["abc", "a" * 129, "a" * 42 + " ", "a" * 50 + "+/="])
+def test_malformed_code_verifier_is_invalid_request(logged_in, web_client, verifier):
+    authz = authorize(logged_in, web_client)
+    response = exchange(logged_in, web_client, authz, code_verifier=verifier)
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "invalid_request"
+    assert Grant.objects.get(code=authz.code).used_at is None
+
+
+@pytest.mark.parametrize("length", [43, 128])
+def test_code_verifier_of_43_and_128_characters_is_accepted(logged_in, web_client, length):
+    import base64
+    import hashlib
+
+    verifier = ("A-._~z09" * 20)[:length]
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    response = logged_in.get("/authorize", authorize_params(web_client, challenge=challenge))
+    if response.status_code == 200:
+        response = logged_in.post("/authorize", {**consent_form_data(response), "allow": "1"})
+    code = query_of(response["Location"])["code"]
+    token = logged_in.post(
+        "/token",
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+        },
+        HTTP_AUTHORIZATION=basic_auth(web_client.client_id),
+    )
+    assert token.status_code == 200, token.content
+
+
+# --- a deactivated person (M-1, token side) -----------------------------------------------------------
+
+
+def test_code_of_a_deactivated_person_is_invalid_grant(logged_in, web_client, user):
+    authz = authorize(logged_in, web_client)
+    user.is_active = False
+    user.save()
+    response = exchange(logged_in, web_client, authz)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+
+
+# --- RFC 8707 resource at the token endpoint (M-6) --------------------------------------------------
+
+
+def test_malformed_resource_at_the_token_endpoint_is_invalid_target(logged_in, web_client):
+    from idp.models import AccessToken
+
+    authz = authorize(logged_in, web_client)
+    response = exchange(logged_in, web_client, authz, resource="http://[")
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "invalid_target"
+    assert not AccessToken.objects.exists()

@@ -57,3 +57,14 @@ def test_service_client_with_wrong_secret_is_401(client, service_client):
     )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
+
+
+def test_malformed_resource_is_invalid_target(client, service_client):
+    response = client.post(
+        "/token",
+        {"grant_type": "client_credentials", "resource": "http://["},
+        HTTP_AUTHORIZATION=basic_auth(service_client.client_id),
+    )
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "invalid_target"

@@ -74,3 +74,29 @@ def test_missing_token_parameter_is_invalid_request(client, web_client):
 def test_get_is_not_allowed(client, web_client, tokens):
     response = client.get("/introspect", {"token": tokens["access_token"]})
     assert response.status_code == 405
+
+
+def test_tokens_of_a_deactivated_person_are_inactive(client, web_client, tokens, user):
+    user.is_active = False
+    user.save()
+    for value in (tokens["access_token"], tokens["refresh_token"]):
+        assert introspect(client, web_client, value).json() == {"active": False}
+
+
+def test_refresh_token_is_described_with_its_idle_expiry(client, web_client, tokens, settings):
+    access = AccessToken.objects.get()
+    body = introspect(client, web_client, tokens["refresh_token"]).json()
+    idle = settings.OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"]
+    assert body["exp"] == int(access.expires.timestamp()) + idle
+
+
+def test_caller_naming_another_client_in_the_body_is_invalid_request(
+    client, web_client, other_client, tokens
+):
+    response = client.post(
+        "/introspect",
+        {"token": tokens["access_token"], "client_id": other_client.client_id},
+        HTTP_AUTHORIZATION=basic_auth(web_client.client_id),
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"

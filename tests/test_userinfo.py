@@ -82,3 +82,24 @@ def test_openid_alone_releases_only_sub(logged_in, web_client, user):
     authz = authorize(logged_in, web_client, scope="openid")
     token = exchange(logged_in, web_client, authz).json()["access_token"]
     assert logged_in.get("/userinfo", HTTP_AUTHORIZATION=f"Bearer {token}").json() == {"sub": str(user.sub)}
+
+
+def test_token_without_openid_is_403_insufficient_scope(logged_in, client, web_client):
+    from idp.models import AccessToken
+
+    body = exchange(logged_in, web_client, authorize(logged_in, web_client))
+    AccessToken.objects.update(scope="profile email")
+    response = client.get("/userinfo", HTTP_AUTHORIZATION=f"Bearer {body.json()['access_token']}")
+    assert response.status_code == 403, response.content
+    assert response.json()["error"] == "insufficient_scope"
+    challenge = response["WWW-Authenticate"]
+    assert challenge.startswith("Bearer ") and 'error="insufficient_scope"' in challenge
+    assert 'scope="openid"' in challenge
+
+
+def test_token_of_a_deactivated_person_is_401_invalid_token(client, tokens, user):
+    user.is_active = False
+    user.save()
+    response = client.get("/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]

@@ -45,7 +45,7 @@ def jwks(request: HttpRequest) -> HttpResponse:
 
 
 class IdpUserInfoView(UserInfoView):
-    """DOT's userinfo, refusing access tokens in the URL query (RFC 9700 §4.3.2, OAuth 2.1)."""
+    """DOT's userinfo, refusing access tokens in the URL query (RFC 9700 §4.3.2, OAuth 2.1); JSON errors."""
 
     def _create_userinfo_response(self, request):
         if "access_token" in request.GET:
@@ -61,6 +61,8 @@ class IdpUserInfoView(UserInfoView):
             return response
         response = super()._create_userinfo_response(request)
         response["Cache-Control"] = "no-store"
+        if response.status_code >= 400:
+            response["Content-Type"] = "application/json"  # oauthlib's error body, sent as text/html by DOT
         return response
 
 

@@ -1,11 +1,14 @@
-"""The token endpoint, and token introspection (RFC 7662) limited to each client's own tokens."""
+"""The token endpoint, revocation (RFC 7009) and introspection (RFC 7662), answering errors in JSON."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -13,15 +16,24 @@ from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.signals import app_authorized
-from oauth2_provider.views import TokenView
+from oauth2_provider.views import RevokeTokenView, TokenView
 from oauthlib.common import Request as OauthlibRequest
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from .. import hot_path
 from ..conf import idp_settings
+from ..token_checks import access_token_is_live, refresh_token_expires, refresh_token_is_live
+
+# RFC 8707 §2.1: the one token-endpoint parameter that may be repeated.
+REPEATABLE_PARAMETERS = frozenset({"resource"})
 
 
 def authenticated_client(request: HttpRequest):
-    """The client that authenticated this request with its secret (basic or post), or None."""
+    """The client that authenticated this request with its secret (basic or post), or None.
+
+    Raises oauthlib's OAuth2Error for a request that is malformed rather than unauthenticated (two
+    authentication methods, a body ``client_id`` naming another client).
+    """
     oauth_request = OauthlibRequest(
         request.build_absolute_uri(),
         http_method="POST",
@@ -41,6 +53,73 @@ def _json(data: dict, status: int = 200) -> JsonResponse:
     return response
 
 
+def oauth_error(error: str, description: str | None, status: int = 400) -> JsonResponse:
+    """An RFC 6749 §5.2 error response."""
+    body = {"error": error, **({"error_description": description} if description else {})}
+    return _json(body, status)
+
+
+def form_problem(request: HttpRequest) -> str | None:
+    """Why the request's parameters cannot be taken as one OAuth form (RFC 6749 §3.2), or None.
+
+    Django raises on a body it cannot read (too many fields, a broken multipart body, a form
+    declared in another charset than UTF-8); the views would otherwise answer that with an HTML
+    page, or a 500 with DEBUG on. A repeated parameter is refused (RFC 6749 §3.2) rather than
+    silently collapsed to its last value, as DOT does before oauthlib could notice.
+    """
+    try:
+        sources = (request.GET, request.POST)
+    except (BadRequest, SuspiciousOperation, MultiPartParserError):
+        return "The request body is not a readable application/x-www-form-urlencoded form."
+    counts: dict[str, int] = {}
+    for params in sources:
+        for key, values in params.lists():
+            counts[key] = counts.get(key, 0) + len(values)
+    repeated = sorted(key for key, count in counts.items() if count > 1 and key not in REPEATABLE_PARAMETERS)
+    if repeated:
+        return f"Parameters must not be repeated: {', '.join(repeated)}."
+    return None
+
+
+class FormEndpointMixin:
+    """POST-only endpoints taking an OAuth form: every refusal of the request itself is JSON.
+
+    Its ``dispatch`` is the view's entry point, so it carries the CSRF and login exemptions DOT's
+    views put on theirs (``as_view`` copies them from the outermost ``dispatch``).
+    """
+
+    @method_decorator(csrf_exempt)
+    @method_decorator(login_not_required)
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method == "POST":
+            problem = form_problem(request)
+            if problem is not None:
+                return oauth_error("invalid_request", problem)
+        return super().dispatch(request, *args, **kwargs)
+
+    def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = oauth_error("invalid_request", "Use POST.", status=405)
+        response["Allow"] = "POST"
+        return response
+
+
+def challenge_for_client_authentication(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """RFC 6749 §5.2 ``invalid_client``: a Basic challenge for a client that used the Authorization header.
+
+    oauthlib answers 401 with a ``Bearer`` challenge whatever the client used. A client that sent
+    its credentials in the body (or none) gets 400 without a challenge, the status §5.2 gives every
+    other error (a 401 would need a WWW-Authenticate header, RFC 9110 §15.5.2).
+    """
+    if response.status_code != 401:
+        return response
+    del response["WWW-Authenticate"]
+    if request.headers.get("Authorization"):
+        response["WWW-Authenticate"] = 'Basic realm="token", charset="UTF-8"'
+    else:
+        response.status_code = 400
+    return response
+
+
 def _find_token(value: str, hint: str | None):
     checksum = hashlib.sha256(value.encode()).hexdigest()
     lookups = [hot_path.ACCESS_TOKEN, hot_path.REFRESH_TOKEN]
@@ -52,15 +131,15 @@ def _find_token(value: str, hint: str | None):
 
 
 def _describe(token) -> dict | None:
-    """The introspection answer for a live token, or None if it is expired or revoked."""
+    """The introspection answer for a live token, or None if it no longer counts (token_checks)."""
     is_refresh = hasattr(token, "token_family")
     if is_refresh:
-        if token.revoked is not None or token.access_token is None:
+        if not refresh_token_is_live(token):
             return None
-        expires = None
+        expires = refresh_token_expires(token)
         scope = token.access_token.scope
     else:
-        if token.is_expired():
+        if not access_token_is_live(token):
             return None
         expires = token.expires
         scope = token.scope
@@ -82,38 +161,54 @@ def _describe(token) -> dict | None:
     return data
 
 
-@method_decorator(csrf_exempt, name="dispatch")
-class IntrospectionView(View):
+class IntrospectionView(FormEndpointMixin, View):
     """RFC 7662: a confidential client may introspect its own tokens; a resource server, any token."""
 
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest) -> JsonResponse:
-        client = authenticated_client(request)
+        try:
+            client = authenticated_client(request)
+        except OAuth2Error as error:
+            return oauth_error(error.error, error.description, error.status_code)
         if client is None:
-            response = _json(
-                {"error": "invalid_client", "error_description": "Client authentication failed."}, 401
-            )
+            response = oauth_error("invalid_client", "Client authentication failed.", 401)
             response["WWW-Authenticate"] = 'Basic realm="introspection"'
             return response
         value = request.POST.get("token")
         if not value:
-            return _json(
-                {"error": "invalid_request", "error_description": "The token parameter is missing."}, 400
-            )
+            return oauth_error("invalid_request", "The token parameter is missing.")
         token = _find_token(value, request.POST.get("token_type_hint"))
         if token is None or (not client.is_resource_server and token.application_id != client.pk):
             return _json({"active": False})
         return _json(_describe(token) or {"active": False})
 
 
-class IdpTokenView(TokenView):
-    """DOT's token endpoint, announcing ``app_authorized`` only for a token that still exists.
+class IdpRevokeTokenView(FormEndpointMixin, RevokeTokenView):
+    """DOT's RFC 7009 endpoint, with JSON refusals and the RFC 6749 §5.2 ``invalid_client`` challenge."""
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return challenge_for_client_authentication(request, super().post(request, *args, **kwargs))
+
+
+class IdpTokenView(FormEndpointMixin, TokenView):
+    """DOT's token endpoint for the grant types we offer, announcing ``app_authorized`` only for a token
+    that still exists.
 
     DOT reads the new access token back with ``.get()``: when a concurrent replay of the refresh
     token has just revoked the whole family (reuse detection), that read fails and DOT answers 500.
-    The read is skipped entirely while nothing listens to the signal.
+    The read is skipped entirely while nothing listens to the signal. DOT also answers the device
+    grant before authenticating the client (a 500 without ``device_code``): a grant type that is not
+    in ``OAUTH2_GRANT_TYPES_SUPPORTED`` is ``unsupported_grant_type``, whoever asks.
     """
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        grant_type = request.POST.get("grant_type")
+        if not grant_type:
+            return oauth_error("invalid_request", "The grant_type parameter is missing.")
+        if grant_type not in oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED:
+            return oauth_error("unsupported_grant_type", "This grant type is not supported here.")
+        return self.authorization_flow_token_response(request, *args, **kwargs)
 
     @method_decorator(sensitive_post_parameters("password", "client_secret"))
     def authorization_flow_token_response(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -137,4 +232,4 @@ class IdpTokenView(TokenView):
             # invalid_target) reaches DOT without oauthlib's JSON headers (RFC 6749 §5.2).
             response["Content-Type"] = "application/json"
             response["Cache-Control"] = "no-store"
-        return response
+        return challenge_for_client_authentication(request, response)
