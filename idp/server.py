@@ -1,4 +1,4 @@
-"""oauthlib's OpenID server, issuing refresh tokens only for grants that include ``offline_access``."""
+"""oauthlib's OpenID server: refresh tokens only with ``offline_access``; our authorization request checks."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from oauthlib.oauth2.rfc6749 import utils
 from oauthlib.oauth2.rfc6749.endpoints.base import catch_errors_and_unavailability
 from oauthlib.openid import Server
 
+from .authorization import check_authorization_request, check_claims_parameter
 from .conf import idp_settings
 
 
@@ -60,7 +61,8 @@ class ParsedRequest(Request):
 
 
 class IdpServer(Server):
-    """Per-client access token lifetimes; refresh tokens only when ``offline_access`` was granted."""
+    """Per-client access token lifetimes; refresh tokens only when ``offline_access`` was granted; the
+    authorization request checks of ``idp.authorization``."""
 
     def __init__(self, request_validator, token_expires_in=None, *args, **kwargs):
         default = (
@@ -69,6 +71,9 @@ class IdpServer(Server):
         super().__init__(request_validator, _access_token_lifetime(default), *args, **kwargs)
         for grant in (self.auth_grant, self.openid_connect_auth):
             grant.register_token_modifier(_refresh_token_only_for_offline_access)
+            # Run once the client and redirect URI are validated, before oauthlib's OpenID checks.
+            grant.custom_validators.pre_auth.append(check_authorization_request)
+        self.openid_connect_auth.custom_validators.pre_auth.append(check_claims_parameter)
 
     @catch_errors_and_unavailability
     def validate_authorization_request(self, uri, http_method="GET", body=None, headers=None):
