@@ -183,7 +183,7 @@ def _same_but_loopback_port(uri: str, registered: str) -> bool:
     if loopback is None:
         return False
     prefix, rest = loopback.group("prefix"), registered[loopback.end() :]
-    if not uri.startswith(prefix) or not uri.endswith(rest):
+    if len(uri) < len(prefix) + len(rest) or not uri.startswith(prefix) or not uri.endswith(rest):
         return False
     port = uri[len(prefix) : len(uri) - len(rest)]
     return port == "" or (port[:1] == ":" and PORT.fullmatch(port[1:]) is not None and int(port[1:]) <= 65535)

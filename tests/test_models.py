@@ -70,6 +70,15 @@ def test_a_native_app_varies_only_the_port(logged_in, native, redirect_uri):
     assert response.status_code == 400 and "Location" not in response
 
 
+def test_a_native_loopback_uri_never_matches_a_shorter_request_overlapping_it(logged_in):
+    app = ApplicationFactory(
+        kind="native", client_type="public", client_secret="", redirect_uris="http://127.0.0.1/127.0.0.1"
+    )
+    response = ask(logged_in, app, "http://127.0.0.1")
+    assert response.status_code == 400 and "Location" not in response
+    assert ask(logged_in, app, "http://127.0.0.1:8000/127.0.0.1").status_code == 200
+
+
 def test_the_code_is_redeemed_only_with_the_port_it_was_issued_for(logged_in, native):
     authz = authorize(logged_in, native, redirect_uri="http://127.0.0.1:8766/callback")
     response = logged_in.post(
