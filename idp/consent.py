@@ -1,7 +1,8 @@
-"""Remembered consent: what a person already allowed a client, recording and revoking it."""
+"""Remembered consent: what a person already allowed a client, the one decision, recording and revoking."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -39,6 +40,26 @@ def consent_need(user, application, *, scopes: Iterable[str], claims: Iterable[s
         new_scopes=tuple(s for s in scopes if s not in allowed_scopes),
         new_claims=tuple(c for c in dict.fromkeys(claims) if c not in allowed_claims and c not in released),
     )
+
+
+class Decision(enum.Enum):
+    """What an authorization request gets from the person's side."""
+
+    ISSUE = "issue"  # a code, without a page
+    ASK = "ask"  # the consent page
+    CONSENT_REQUIRED = "consent_required"  # the page is needed, but prompt=none forbids it
+
+
+def decide(need: ConsentNeed, *, application, prompt: Iterable[str]) -> Decision:
+    """The consent decision, the only one: remembered consent, first-party clients and ``prompt``.
+
+    A first-party client (``skip_authorization``) counts as allowed everything it may ask for,
+    but ``prompt=consent`` still shows the page (OIDC Core 3.1.2.1), as for any client.
+    """
+    prompt = set(prompt)
+    if "consent" not in prompt and (need.satisfied or application.skip_authorization):
+        return Decision.ISSUE
+    return Decision.CONSENT_REQUIRED if "none" in prompt else Decision.ASK
 
 
 def record_consent(

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.urls import reverse
 
+from .authorization import PROMPT_VALUES, RESPONSE_MODES
 from .claims import SCOPES, supported_claims
 from .conf import idp_settings
 
@@ -29,7 +30,7 @@ def authorization_server_metadata() -> dict[str, Any]:
         "introspection_endpoint": _endpoint("introspect"),
         "scopes_supported": list(SCOPES),
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": list(RESPONSE_MODES),
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "token_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],
         "revocation_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],
@@ -48,7 +49,7 @@ def openid_configuration() -> dict[str, Any]:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "claims_supported": ["iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", *supported_claims()],
-        "prompt_values_supported": ["none", "login", "consent"],
+        "prompt_values_supported": list(PROMPT_VALUES),
         "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from urllib.parse import urlsplit
 
@@ -140,6 +141,30 @@ class Application(AbstractApplication):
 
         return active_key()
 
+    def redirect_uri_allowed(self, uri: str) -> bool:
+        """One of the registered redirect URIs, exactly (a native app's loopback one on any port)."""
+        return self._registered(uri, self.redirect_uris) and super().redirect_uri_allowed(uri)
+
+    def post_logout_redirect_uri_allowed(self, uri: str) -> bool:
+        """One of the registered post-logout URIs, exactly (a native app's loopback one on any port)."""
+        return self._registered(
+            uri, self.post_logout_redirect_uris
+        ) and super().post_logout_redirect_uri_allowed(uri)
+
+    def _registered(self, uri: str, registered: str) -> bool:
+        """Simple string comparison (OIDC Core 3.1.2.1), but for RFC 8252 §7.3's loopback port.
+
+        DOT lets a request pick any port of any client's ``http://127.0.0.1`` or ``http://[::1]``
+        redirect URI (and compares parsed parts, so ``:08765`` is ``:8765``). Only a native app
+        needs that, for the ephemeral port it listens on; every other client matches exactly.
+        """
+        uris = registered.split()
+        if uri in uris:
+            return True
+        if self.kind != self.Kind.NATIVE:
+            return False
+        return any(_same_but_loopback_port(uri, allowed) for allowed in uris)
+
     def get_allowed_schemes(self) -> list[str]:
         """https, plus the schemes of this client's own loopback or private-use redirect URIs."""
         schemes = {"https"}
@@ -150,6 +175,24 @@ class Application(AbstractApplication):
             elif scheme and scheme not in {"http", "https"} and "." in scheme:
                 schemes.add(scheme)  # RFC 8252 private-use scheme, e.g. com.example.app
         return sorted(schemes)
+
+
+def _same_but_loopback_port(uri: str, registered: str) -> bool:
+    """``uri`` is the registered loopback URI (an IP literal) on another port, else the same characters."""
+    loopback = LOOPBACK_PORT.match(registered)
+    if loopback is None:
+        return False
+    prefix, rest = loopback.group("prefix"), registered[loopback.end() :]
+    if len(uri) < len(prefix) + len(rest) or not uri.startswith(prefix) or not uri.endswith(rest):
+        return False
+    port = uri[len(prefix) : len(uri) - len(rest)]
+    return port == "" or (port[:1] == ":" and PORT.fullmatch(port[1:]) is not None and int(port[1:]) <= 65535)
+
+
+# http://127.0.0.1 or http://[::1], then an optional port, then the rest of the registered URI.
+LOOPBACK_PORT = re.compile(r"^(?P<prefix>http://(?:127\.0\.0\.1|\[::1\]))(?::\d+)?(?=[/?]|$)")
+# A port as a client writes one: digits without a leading zero (at most 65535).
+PORT = re.compile(r"[1-9][0-9]{0,4}")
 
 
 class Grant(AbstractGrant):

@@ -1,4 +1,5 @@
-"""oauthlib's OpenID server: refresh tokens only with ``offline_access``, RFC 6750 errors at userinfo."""
+"""oauthlib's OpenID server: refresh tokens only with ``offline_access``, our authorization request checks,
+RFC 6750 errors at userinfo."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from oauthlib.oauth2.rfc6749 import errors, utils
 from oauthlib.oauth2.rfc6749.endpoints.base import catch_errors_and_unavailability
 from oauthlib.openid import Server
 
+from .authorization import check_authorization_request, check_claims_parameter
 from .conf import idp_settings
 
 
@@ -75,7 +77,8 @@ class ParsedRequest(Request):
 
 
 class IdpServer(Server):
-    """Per-client access token lifetimes; refresh tokens only when ``offline_access`` was granted."""
+    """Per-client access token lifetimes; refresh tokens only when ``offline_access`` was granted; the
+    authorization request checks of ``idp.authorization``."""
 
     def __init__(self, request_validator, token_expires_in=None, *args, **kwargs):
         default = (
@@ -84,6 +87,9 @@ class IdpServer(Server):
         super().__init__(request_validator, _access_token_lifetime(default), *args, **kwargs)
         for grant in (self.auth_grant, self.openid_connect_auth, self.refresh_grant):
             grant.register_token_modifier(_refresh_token_only_for_offline_access)
+            # Run once the client and redirect URI are validated, before oauthlib's OpenID checks.
+            grant.custom_validators.pre_auth.append(check_authorization_request)
+        self.openid_connect_auth.custom_validators.pre_auth.append(check_claims_parameter)
 
     def validate_userinfo_request(self, request) -> None:
         """oauthlib's, telling a token without ``openid`` (insufficient_scope) from an invalid one.

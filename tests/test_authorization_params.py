@@ -1,10 +1,10 @@
-"""Repeated parameters in an authorization request are refused (RFC 6749 §3.1), checked from one parse."""
+"""Authorization request parameters: repeated ones, response_mode, claims, resource and prompt values."""
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from tests.conftest import authorize_params, pkce_pair, query_of
+from tests.conftest import ISSUER, REDIRECT_URI, authorize_params, pkce_pair, query_of
 
 pytestmark = pytest.mark.django_db
 
@@ -29,3 +29,124 @@ def test_repeated_resource_indicators_are_allowed(logged_in, web_client):
         url_with(web_client, ("resource", "https://a.example.com"), ("resource", "https://b.example.com"))
     )
     assert response.status_code in {200, 302} and "error" not in query_of(response.get("Location", ""))
+
+
+def ask(client, app, **extra):
+    return client.get("/authorize", authorize_params(app, challenge=pkce_pair()[1], **extra))
+
+
+def redirected_error(response) -> dict[str, str]:
+    """The error answer: in the query of the registered redirect URI, with state and exactly one iss."""
+    assert response.status_code == 302, response.content[:300]
+    location = response["Location"]
+    assert location.startswith(REDIRECT_URI + "?") and not urlsplit(location).fragment
+    assert urlsplit(location).query.count("iss=") == 1
+    query = query_of(location)
+    assert query["state"] == "xyz-state" and query["iss"] == ISSUER
+    return query
+
+
+@pytest.mark.parametrize("mode", ["fragment", "form_post", "jwt", "junk"])
+@pytest.mark.parametrize("prompt", [None, "none"])
+def test_an_unsupported_response_mode_is_invalid_request_in_the_query(logged_in, web_client, mode, prompt):
+    query = redirected_error(ask(logged_in, web_client, response_mode=mode, prompt=prompt))
+    assert query["error"] == "invalid_request" and "response_mode" in query["error_description"]
+
+
+def test_an_unsupported_response_mode_is_refused_before_sign_in(client, web_client):
+    assert redirected_error(ask(client, web_client, response_mode="fragment"))["error"] == "invalid_request"
+
+
+def test_response_mode_query_is_accepted(logged_in, web_client):
+    page = ask(logged_in, web_client, response_mode="query")
+    assert page.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        "not json",
+        "{",
+        "[1]",
+        '"userinfo"',
+        "null",
+        '{"userinfo": []}',
+        '{"id_token": "email"}',
+        '{"userinfo": {"email": 3}}',
+        '{"id_token": {"email": {"essential": "yes"}}}',
+        '{"id_token": {"email": {"values": "a"}}}',
+    ],
+)
+def test_a_malformed_claims_parameter_is_invalid_request_with_state_and_iss(logged_in, web_client, claims):
+    query = redirected_error(ask(logged_in, web_client, claims=claims))
+    assert query["error"] == "invalid_request" and "claims" in query["error_description"]
+
+
+def test_a_well_formed_claims_parameter_is_accepted(logged_in, web_client):
+    claims = (
+        '{"userinfo": {"email": {"essential": true}, "nickname": null}, "id_token": {"acr": {"values": []}}}'
+    )
+    assert ask(logged_in, web_client, claims=claims).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "resource", ["http://[", "https://[::1", "http://a:99999/", "not-a-uri", "https://a/#f"]
+)
+def test_a_malformed_resource_is_invalid_target_with_state_and_iss(logged_in, web_client, resource):
+    query = redirected_error(ask(logged_in, web_client, resource=resource))
+    assert query["error"] == "invalid_target"
+
+
+def test_a_malformed_resource_is_refused_before_sign_in(client, web_client):
+    assert redirected_error(ask(client, web_client, resource="http://["))["error"] == "invalid_target"
+
+
+@pytest.mark.parametrize("prompt", ["create", "create login", "unknown"])
+def test_an_unsupported_prompt_value_is_invalid_request(logged_in, web_client, prompt):
+    query = redirected_error(ask(logged_in, web_client, prompt=prompt))
+    assert query["error"] == "invalid_request" and "prompt" in query["error_description"]
+
+
+def test_prompt_create_without_a_session_is_invalid_request_not_json(client, web_client):
+    query = redirected_error(ask(client, web_client, prompt="create"))
+    assert query["error"] == "invalid_request"
+
+
+def test_discovery_lists_exactly_the_prompt_values_answered(client):
+    values = client.get("/.well-known/openid-configuration").json()["prompt_values_supported"]
+    assert set(values) == {"none", "login", "consent", "select_account"}
+
+
+def test_prompt_select_account_shows_the_account_choice_not_a_code(logged_in, web_client, user):
+    response = ask(logged_in, web_client, prompt="select_account")
+    assert response.status_code == 200 and "Location" not in response
+    html = response.content.decode()
+    assert "Continue as Alice Liddell" in html and "Use another account" in html
+    assert "<script" not in html and "style=" not in html
+
+
+def test_continue_as_goes_on_without_select_account(logged_in, web_client):
+    page = ask(logged_in, web_client, prompt="select_account consent")
+    follow = page.context["continue_url"]
+    assert urlsplit(follow).path == "/authorize"
+    assert query_of(follow)["prompt"] == "consent" and query_of(follow)["state"] == "xyz-state"
+    assert logged_in.get(follow).status_code == 200  # the consent page, as prompt=consent asks
+
+
+def test_use_another_account_signs_in_again_then_returns_without_select_account(logged_in, web_client):
+    page = ask(logged_in, web_client, prompt="select_account")
+    switch = page.context["switch_url"]
+    assert urlsplit(switch).path == "/login"
+    returns_to = query_of(switch)["next"]
+    assert urlsplit(returns_to).path == "/authorize" and "prompt" not in query_of(returns_to)
+
+
+def test_prompt_select_account_without_a_session_goes_to_sign_in(client, web_client):
+    response = ask(client, web_client, prompt="select_account")
+    assert response.status_code == 302 and response["Location"].startswith("/login?next=")
+    assert "select_account" not in query_of(response["Location"])["next"]
+
+
+def test_prompt_select_account_with_none_is_account_selection_required(logged_in, web_client):
+    query = redirected_error(ask(logged_in, web_client, prompt="none select_account"))
+    assert query["error"] == "account_selection_required"

@@ -104,3 +104,43 @@ def test_unknown_client_gets_a_page_in_human_words(logged_in):
     assert response.status_code == 400
     assert b"is not registered with this service" in response.content
     assert b"<b>nobody</b>" not in response.content
+
+
+@pytest.mark.parametrize("button", ["deny", "allow"])
+@pytest.mark.parametrize(
+    "tampered",
+    [
+        {"redirect_uri": "https://evil.example/cb"},
+        {"redirect_uri": "http://["},
+        {"client_id": "nobody"},
+        {"client_id": "other-client"},  # registered, but not with this redirect URI
+    ],
+)
+def test_a_tampered_consent_form_gets_a_page_never_a_redirect(
+    logged_in, user, web_client, other_client, button, tampered
+):
+    other_client.redirect_uris = "https://other.example/cb"
+    other_client.save()
+    page = consent_page(logged_in, web_client)
+    response = logged_in.post("/authorize", {**consent_form_data(page), **tampered, button: "1"})
+    assert response.status_code == 400 and "Location" not in response
+    assert b"cannot be completed" in response.content
+    assert not user.consents.exists()
+
+
+@pytest.mark.parametrize("missing", ["client_id", "redirect_uri", "response_type", "scope"])
+def test_an_incomplete_consent_form_gets_a_page_not_a_500(logged_in, web_client, missing):
+    page = consent_page(logged_in, web_client)
+    data = {key: value for key, value in consent_form_data(page).items() if key != missing}
+    response = logged_in.post("/authorize", {**data, "allow": "1"})
+    assert response.status_code == 400 and "Location" not in response
+    assert b"cannot be completed" in response.content
+
+
+def test_a_malformed_resource_in_the_consent_form_is_invalid_target(logged_in, web_client):
+    page = consent_page(logged_in, web_client)
+    response = logged_in.post("/authorize", {**consent_form_data(page), "resource": "http://[", "allow": "1"})
+    assert response.status_code == 302
+    query = query_of(response["Location"])
+    assert response["Location"].startswith("https://rp.example.com/callback?")
+    assert query["error"] == "invalid_target" and query["state"] == "xyz-state"

@@ -1,8 +1,8 @@
 """The authorization endpoint: DOT's AuthorizationView with the OpenID behaviours plain DOT lacks.
 
 PKCE S256 only; ``iss`` on every response; ``prompt``, ``max_age`` and ``id_token_hint``; remembered
-consent; requests by POST; ``offline_access`` only with ``prompt=consent``; error pages for requests
-that must not be redirected.
+consent, decided here alone; requests by POST; ``offline_access`` only with ``prompt=consent``; error
+pages for requests that must not be redirected.
 """
 
 from __future__ import annotations
@@ -12,22 +12,23 @@ import re
 import time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseRedirect
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
-from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
+from oauth2_provider.oauth2_validators import is_valid_resource_uri
 from oauth2_provider.views import AuthorizationView
 from oauthlib.oauth2.rfc6749 import errors
 
 from .. import hot_path
 from ..claims import requested_claims
 from ..conf import idp_settings
-from ..consent import consent_need, record_consent
+from ..consent import Decision, consent_need, decide, record_consent
 from ..id_tokens import verified_claims
 from ..presentation import authorization_error_text, client_card, describe_claims, describe_scopes
 from ..server import random_token
@@ -37,6 +38,8 @@ from ..sessions import AMR_KEY, authentication_time
 CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 # The consent form says it is the consent form; any other POST is an authorization request.
 CONSENT_MARKER = "idp_consent"
+# Prompt values a fresh sign-in answers: the login page is also where another account is chosen.
+ANSWERED_BY_SIGNING_IN = frozenset({"login", "select_account"})
 
 
 class ReauthenticationRequired(Exception):
@@ -80,10 +83,37 @@ class IdpAuthorizationView(AuthorizationView):
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
+        """Validate, answer ``prompt``, then the consent decision: ``idp.consent.decide``'s alone.
+
+        Replaces DOT's ``get``, which issues a code without any consent decision when the request
+        says ``approval_prompt=auto`` and the person holds any live token for the client (whatever
+        ``prompt``, ``claims`` or new scopes ask), or when the client has ``skip_authorization``
+        (whatever ``prompt=consent`` asks). Here ``approval_prompt`` means nothing, and
+        ``skip_authorization`` (a first-party client) is consent already given, inside the decision.
+        """
         try:
-            return super().get(request, *args, **kwargs)
+            scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
         except ReauthenticationRequired:
             return self.redirect_to_fresh_login(drop={"max_age", "id_token_hint"})
+        prompt = _prompt(request)
+        if "login" in prompt:
+            return self.handle_prompt_login()
+        application = hot_path.application(credentials["client_id"])
+        if "select_account" in prompt:
+            return self.account_choice(application)
+        context = {
+            "application": application,
+            "scopes": scopes,
+            "claims": json.dumps(credentials["claims"]) if credentials.get("claims") else None,
+            "resource": " ".join(request.GET.getlist("resource")) or None,
+        }
+        for name in ("client_id", "redirect_uri", "response_type", "state", "nonce", "code_challenge"):
+            context[name] = credentials.get(name)
+        context["code_challenge_method"] = credentials.get("code_challenge_method")
+        self.oauth2_data = context  # the consent form's hidden fields (DOT's get_initial)
+        return self.consent_or_silent_answer(context)
 
     # --- validation ------------------------------------------------------------------------------
 
@@ -134,6 +164,9 @@ class IdpAuthorizationView(AuthorizationView):
                 ),
                 credentials,
             )
+        for resource in request.GET.getlist("resource"):
+            if not _is_resource_indicator(resource):
+                raise _redirectable_error(_invalid_target(), credentials)
         if "offline_access" in scopes and "consent" not in _prompt(request):
             # OIDC Core 11: offline access needs the person's explicit consent, asked for this time.
             scopes = [scope for scope in scopes if scope != "offline_access"]
@@ -186,26 +219,47 @@ class IdpAuthorizationView(AuthorizationView):
 
     def handle_no_permission(self):
         """Refuse a bad request before anyone signs in; only a sound one leads to the login page."""
-        if "none" not in _prompt(self.request):
+        prompt = _prompt(self.request)
+        if "none" not in prompt:
             try:
                 self.validate_authorization_request(self.request)
             except OAuthToolkitError as error:
                 return self.error_response(error, application=None)
+            if prompt & ANSWERED_BY_SIGNING_IN:
+                return self.redirect_to_fresh_login()
         return super().handle_no_permission()
 
-    def redirect_to_fresh_login(self, *, drop: set[str], extra: tuple[tuple[str, str], ...] = ()):
+    def authorize_url(self, *, drop: set[str] = frozenset()) -> str:
+        """This request again, without the parameters in ``drop`` and the prompt values a sign-in answers."""
+        query = []
+        for key, value in parse_qsl(self.request.GET.urlencode(), keep_blank_values=True):
+            if key == "prompt":
+                value = " ".join(p for p in value.split() if p not in ANSWERED_BY_SIGNING_IN)
+            if key not in drop and (key != "prompt" or value):
+                query.append((key, value))
+        return f"{self.request.path}?{urlencode(query)}"
+
+    def redirect_to_fresh_login(self, *, drop: set[str] = frozenset()):
         """Send the person to sign in again, then back here without what asked for the new sign-in."""
-        query = [
-            (k, v)
-            for k, v in parse_qsl(self.request.GET.urlencode(), keep_blank_values=True)
-            if k not in drop
-        ]
-        query.extend(extra)
-        return redirect_to_login(f"{self.request.path}?{urlencode(query)}", self.get_login_url())
+        return redirect_to_login(self.authorize_url(drop=drop), self.get_login_url(), REDIRECT_FIELD_NAME)
 
     def handle_prompt_login(self):
-        prompt = " ".join(p for p in self.request.GET.get("prompt", "").split() if p != "login")
-        return self.redirect_to_fresh_login(drop={"prompt"}, extra=(("prompt", prompt),) if prompt else ())
+        return self.redirect_to_fresh_login()
+
+    def account_choice(self, application):
+        """``prompt=select_account`` (OIDC Core 3.1.2.1): continue as the signed-in person, or sign in
+        as someone else. Either way the request goes on without ``select_account``."""
+        user = self.request.user
+        return render(
+            self.request,
+            "idp/select_account.html",
+            {
+                "client": client_card(application),
+                "person_name": user.get_full_name() or user.get_username(),
+                "continue_url": self.authorize_url(),
+                "switch_url": self.redirect_to_fresh_login()["Location"],
+            },
+        )
 
     def create_authorization_response(self, request, scopes, credentials, allow):
         credentials.update(_how_signed_in(request))
@@ -220,27 +274,44 @@ class IdpAuthorizationView(AuthorizationView):
         return super().redirect(with_iss(redirect_to, idp_settings.ISSUER), application)
 
     def form_valid(self, form):
+        """The person's answer on the consent page, for the client and redirect URI it names.
+
+        The form's hidden fields come back from the browser: DOT would send a Deny to whatever
+        ``redirect_uri`` they say. The client must exist and be active, and the redirect URI be
+        registered for it, before anything (an answer or an error) is redirected there.
+        """
+        data = form.cleaned_data
+        application = hot_path.application(data["client_id"])
+        if (
+            application is None
+            or not application.is_usable(self.request)
+            or not application.redirect_uri_allowed(data["redirect_uri"])
+        ):
+            return self.form_invalid(form)
+        for resource in (data.get("resource") or "").split():
+            if not _is_resource_indicator(resource):
+                error = _invalid_target()
+                error.state = data.get("state")
+                return self.error_response(
+                    OAuthToolkitError(error, redirect_uri=data["redirect_uri"]), application
+                )
         response = super().form_valid(form)
-        location = response.get("Location", "")
-        # Only the person's own answer (the consent form's POST) adds consent; a silent approval
-        # during a GET was decided from consent already stored.
-        approved = form.cleaned_data.get("allow") and "code" in dict(parse_qsl(urlsplit(location).query))
-        if approved and self.request.method == "POST":
+        if data.get("allow") and "code" in dict(parse_qsl(urlsplit(response.get("Location", "")).query)):
             record_consent(
                 self.request.user,
-                hot_path.application(form.cleaned_data["client_id"]),
-                scopes=form.cleaned_data["scope"].split(),
-                claims=requested_claims(_json_or_none(form.cleaned_data.get("claims"))),
+                application,
+                scopes=data["scope"].split(),
+                claims=requested_claims(_json_or_none(data.get("claims"))),
                 request=self.request,
             )
         return response
 
-    def get_form(self, form_class=None):
-        if self.request.method != "GET":
-            return super().get_form(form_class)
-        # Built when the consent page reads it: a silent answer never does (Django deep-copies
-        # every field of a form it builds).
-        return SimpleLazyObject(lambda: super(IdpAuthorizationView, self).get_form(form_class))
+    def form_invalid(self, form):
+        """A consent form that is incomplete or names no registered client and redirect URI: a page."""
+        error = errors.InvalidRequestFatalError(
+            description="The consent form does not match a registered client and redirect URI."
+        )
+        return self.error_page(error, status=400)
 
     def issue_code(self, context):
         """The code for an approval decided without the person: DOT's ``form_valid``, minus a second
@@ -257,7 +328,7 @@ class IdpAuthorizationView(AuthorizationView):
         request, application = self.validated_request, context["application"]
         request.scopes = context["scopes"]  # as validated here: offline_access only with prompt=consent
         request.user = self.request.user
-        request.resource = self.request.GET.getlist("resource") or None  # each checked by DOT's get
+        request.resource = self.request.GET.getlist("resource") or None  # each checked in validation
         for name, value in _how_signed_in(self.request).items():
             setattr(request, name, value)
         server = self.get_oauthlib_core().server
@@ -274,45 +345,44 @@ class IdpAuthorizationView(AuthorizationView):
     def render_to_response(self, context, **response_kwargs):
         if "error" in context and "form" not in context:
             # An error that must not be redirected (unknown client, unregistered redirect_uri, ...).
-            error = context["error"]
-            return render(
-                self.request,
-                self.error_template_name,
-                {
-                    "error": error.error,
-                    "description": error.description,
-                    "explanation": authorization_error_text(error),
-                },
-                status=response_kwargs.get("status", 400),
-            )
-        if "form" in context:
-            return self.consent_or_silent_answer(context, **response_kwargs)
+            return self.error_page(context["error"], status=response_kwargs.get("status", 400))
         return super().render_to_response(context, **response_kwargs)
 
-    def consent_or_silent_answer(self, context, **response_kwargs):
-        """The consent page, unless everything asked for was already allowed (or prompt forbids UI)."""
-        prompt = _prompt(self.request)
+    def error_page(self, error: errors.OAuth2Error, *, status: int):
+        return render(
+            self.request,
+            self.error_template_name,
+            {
+                "error": error.error,
+                "description": error.description,
+                "explanation": authorization_error_text(error),
+            },
+            status=status,
+        )
+
+    def consent_or_silent_answer(self, context):
+        """``idp.consent.decide``: a code without a page, the consent page, or ``consent_required``."""
+        application = context["application"]
         claims = requested_claims(_json_or_none(context.get("claims")))
-        need = consent_need(
-            self.request.user, context["application"], scopes=context["scopes"], claims=claims
-        )
-        if need.satisfied and "consent" not in prompt:
+        need = consent_need(self.request.user, application, scopes=context["scopes"], claims=claims)
+        decision = decide(need, application=application, prompt=_prompt(self.request))
+        if decision is Decision.ISSUE:
             return self.issue_code(context)
-        if "none" in prompt:
+        if decision is Decision.CONSENT_REQUIRED:
             error = errors.ConsentRequired(state=context.get("state"))
-            uri = (
-                context["redirect_uri"] + ("&" if "?" in context["redirect_uri"] else "?") + error.urlencoded
+            uri = context["redirect_uri"]
+            return self.redirect(uri + ("&" if "?" in uri else "?") + error.urlencoded, application)
+        return super().render_to_response(
+            self.get_context_data(
+                **context,
+                consent_marker=CONSENT_MARKER,
+                # As a person reads it: plain words and the concrete values each scope would release.
+                client=client_card(application),
+                new_scope_items=describe_scopes(self.request.user, need.new_scopes, brief=True),
+                granted_scope_items=describe_scopes(self.request.user, need.granted_scopes),
+                new_claim_items=describe_claims(self.request.user, need.new_claims),
             )
-            return self.redirect(uri, context.get("application"))
-        context.update(
-            consent_marker=CONSENT_MARKER,
-            # As a person reads it: plain words and the concrete values each scope would release.
-            client=client_card(context["application"]),
-            new_scope_items=describe_scopes(self.request.user, need.new_scopes, brief=True),
-            granted_scope_items=describe_scopes(self.request.user, need.granted_scopes),
-            new_claim_items=describe_claims(self.request.user, need.new_claims),
         )
-        return super().render_to_response(context, **response_kwargs)
 
 
 def _how_signed_in(request) -> dict:
@@ -327,3 +397,18 @@ def _json_or_none(value):
         except ValueError:
             return None
     return value or None
+
+
+def _is_resource_indicator(value: str) -> bool:
+    """RFC 8707 §2: an absolute URI without a fragment. DOT's check raises on some, e.g. ``http://[``."""
+    try:
+        return is_valid_resource_uri(value)
+    except ValueError:
+        return False
+
+
+def _invalid_target() -> errors.CustomOAuth2Error:
+    return errors.CustomOAuth2Error(
+        error="invalid_target",
+        description="A resource is not an absolute URI without a fragment (RFC 8707).",
+    )

@@ -1,5 +1,6 @@
-"""A person in a real browser (Debian's Chromium): sign in, consent, deny, remembered consent, revoke,
-lockout, password reset, logout and error pages, each checked with axe-core and screenshotted."""
+"""A person in a real browser (Debian's Chromium): sign in, consent, account choice, deny, remembered
+consent, revoke, lockout, password reset, logout and error pages, each checked with axe-core and
+screenshotted."""
 
 from __future__ import annotations
 
@@ -112,6 +113,21 @@ def test_sign_in_consent_and_redirect_then_consent_is_remembered(browser_page, l
     expect(page.get_by_text("+441234567890 (verified)")).to_be_visible()
     expect(page.get_by_role("heading", name="Already allowed:")).to_be_visible()
     check_page(page, "04-consent-new-scope")
+
+
+def test_select_account_offers_continue_or_another_account(browser_page, live_idp):
+    page = browser_page
+    forget_consents(live_idp, "alice")
+    url, _ = authorization_url(live_idp, "demo-web", prompt="select_account")
+    page.goto(url)
+    sign_in(page, "alice", ALICE[1])  # no session yet: signing in is the choice, then consent
+    to_the_app(page, page.get_by_role("button", name="Allow").click)
+    url, _ = authorization_url(live_idp, "demo-web", prompt="select_account")
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Choose an account")).to_be_visible()
+    expect(page.get_by_role("link", name="Use another account")).to_be_visible()
+    check_page(page, "04b-select-account")
+    assert to_the_app(page, page.get_by_role("link", name="Continue as Alice Liddell").click)["code"]
 
 
 def test_deny_sends_access_denied_to_the_app(browser_page, live_idp):

@@ -1,0 +1,93 @@
+"""What an authorization request may say beyond oauthlib's checks: response_mode, prompt, claims."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from oauthlib.oauth2.rfc6749 import errors
+
+# OIDC Core 3.1.2.1 values this provider acts on (and advertises). ``create`` (Prompt Create 1.0) is
+# not among them: there is no self-registration here.
+PROMPT_VALUES = ("none", "login", "consent", "select_account")
+# Answers go in the query only: the one mode discovery advertises and the code flow's default.
+RESPONSE_MODES = ("query",)
+# OIDC Core 5.5: the members of the claims request naming claims, each a JSON object.
+CLAIMS_TARGETS = ("userinfo", "id_token")
+
+
+def check_authorization_request(request) -> dict:
+    """oauthlib ``pre_auth`` validator: a parameter this provider cannot honour is an error for the client.
+
+    It runs once the client and its redirect URI are known to match, so every error raised here
+    goes back to that redirect URI with ``state`` (and ``iss``, added by the view).
+    """
+    if request.response_mode and request.response_mode not in RESPONSE_MODES:
+        # oauthlib would answer in the fragment (or, for unknown modes, silently in the query).
+        raise errors.InvalidRequestError(
+            description="Unsupported response_mode: the only response_mode is query.", request=request
+        )
+    prompt = set((request.prompt or "").split())
+    if unsupported := prompt - set(PROMPT_VALUES):
+        # Prompt Create 1.0 §4.1: a prompt value the OP does not support is invalid_request.
+        raise errors.InvalidRequestError(
+            description=f"Unsupported prompt value: {_ascii(sorted(unsupported)[0])}.", request=request
+        )
+    if "none" in prompt and "select_account" in prompt:
+        # OIDC Core 3.1.2.1: no account can be chosen without showing a page.
+        raise errors.CustomOAuth2Error(
+            error="account_selection_required",
+            description="An account cannot be chosen with prompt=none.",
+            request=request,
+        )
+    if "none" in prompt and len(prompt) > 1:
+        raise errors.InvalidRequestError(
+            description="Prompt none is mutually exclusive with other values.", request=request
+        )
+    return {}
+
+
+def check_claims_parameter(request) -> dict:
+    """oauthlib ``pre_auth`` validator for OpenID requests: the ``claims`` parameter, parsed and well-formed.
+
+    oauthlib parses it later, and a parse error then carries no redirect URI (DOT shows a bare 400
+    page); any JSON at all passes its parse. Parsed here, oauthlib leaves the object as it is.
+    """
+    if request.claims and not isinstance(request.claims, dict):
+        try:
+            parsed = json.loads(request.claims)
+        except ValueError:
+            raise errors.InvalidRequestError(
+                description="The claims parameter is not JSON.", request=request
+            ) from None
+        if problem := claims_request_problem(parsed):
+            raise errors.InvalidRequestError(description=problem, request=request)
+        request.claims = parsed
+    return {}
+
+
+def claims_request_problem(claims_request: Any) -> str | None:
+    """What is wrong with a parsed ``claims`` request (OIDC Core 5.5), or None when it is well-formed."""
+    if not isinstance(claims_request, dict):
+        return "The claims parameter must be a JSON object."
+    for target in CLAIMS_TARGETS:
+        if target not in claims_request:
+            continue
+        member = claims_request[target]
+        if not isinstance(member, dict):
+            return f"claims.{target} must be a JSON object."
+        for query in member.values():
+            if query is None:
+                continue
+            if not isinstance(query, dict):
+                return f"Each claim in claims.{target} must be null or a JSON object."
+            if not isinstance(query.get("essential", False), bool):
+                return f"essential in claims.{target} must be true or false."
+            if not isinstance(query.get("values", []), list):
+                return f"values in claims.{target} must be a JSON array."
+    return None
+
+
+def _ascii(value: str) -> str:
+    """A request value safe to quote in ``error_description`` (RFC 6749 §4.1.2.1's character set)."""
+    return "".join(c for c in value if " " <= c <= "~" and c not in '"\\')[:40]
