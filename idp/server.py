@@ -1,5 +1,4 @@
-"""oauthlib's OpenID server: refresh tokens only with ``offline_access``, our authorization request checks,
-RFC 6750 errors at userinfo."""
+"""oauthlib's OpenID server: offline_access-only refresh tokens, request checks, RFC 6750 userinfo errors."""
 
 from __future__ import annotations
 
