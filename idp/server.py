@@ -86,6 +86,7 @@ class IdpServer(Server):
         super().__init__(request_validator, _access_token_lifetime(default), *args, **kwargs)
         for grant in (self.auth_grant, self.openid_connect_auth, self.refresh_grant):
             grant.register_token_modifier(_refresh_token_only_for_offline_access)
+        for grant in (self.auth_grant, self.openid_connect_auth):
             # Run once the client and redirect URI are validated, before oauthlib's OpenID checks.
             grant.custom_validators.pre_auth.append(check_authorization_request)
         self.openid_connect_auth.custom_validators.pre_auth.append(check_claims_parameter)
