@@ -169,3 +169,22 @@ def operator(db):
 def test_admin_search_for_nul_finds_nothing(operator, changelist):
     response = operator.get(f"/admin/{changelist}/", {"q": "a\x00b"})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/token", "/revoke", "/introspect"])
+def test_broken_percent_encoding_in_the_query_gets_a_json_answer(client, web_client, path):
+    response = client.post(
+        f"{path}?a=%zz&b=%",
+        "grant_type=unknown&token=x",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic_auth("web-client"),
+    )
+    assert response.status_code in (200, 400)
+    assert not response.content or response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_broken_percent_encoding_in_the_query_at_userinfo_is_invalid_token(client, method):
+    response = client.generic(method, "/userinfo?a=%zz&b=%", HTTP_AUTHORIZATION="Bearer x")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith('Bearer error="invalid_token"')

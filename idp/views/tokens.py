@@ -23,7 +23,7 @@ from ..conf import idp_settings
 def authenticated_client(request: HttpRequest):
     """The client that authenticated this request with its secret (basic or post), or None."""
     oauth_request = OauthlibRequest(
-        request.build_absolute_uri(),
+        request.build_absolute_uri(request.path),  # the query is not needed, and oauthlib may refuse it
         http_method="POST",
         body=request.POST.urlencode(),
         headers={"HTTP_AUTHORIZATION": request.headers.get("Authorization", "")},
