@@ -84,6 +84,15 @@ def test_token_with_nul_in_basic_credentials_is_invalid_client(client, web_clien
     assert response.json()["error"] == "invalid_client"
 
 
+@pytest.mark.parametrize("path", ["/token", "/revoke", "/introspect"])
+def test_a_basic_credential_that_is_not_ascii_is_invalid_client(client, web_client, path):
+    response = client.post(
+        path, {"grant_type": "client_credentials", "token": "x"}, HTTP_AUTHORIZATION="Basic \xe9t\xe9"
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
 @pytest.mark.parametrize("code", ["abc\x00", "\x00" * 300])
 def test_token_with_a_nul_code_is_invalid_grant(client, web_client, code):
     response = client.post(
