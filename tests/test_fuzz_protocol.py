@@ -108,9 +108,15 @@ if "resource" not in KNOWN_FIXED_ELSEWHERE:
 def mutated(draw, value: str) -> bytes:
     """``value`` kept, with a hostile character inside, cut short, repeated, or replaced outright."""
     raw = value.encode()
-    action = draw(st.sampled_from(["keep", "insert", "cut", "repeat", "append", "replace", "replace"]))
+    # A NUL byte first and most often: PostgreSQL refuses it outright, where SQLite just finds nothing.
+    action = draw(
+        st.sampled_from(["nul", "keep", "nul", "insert", "cut", "repeat", "append", "replace", "replace"])
+    )
     if action == "keep":
         return raw
+    if action == "nul":
+        at = draw(st.integers(0, len(value)))
+        return (value[:at] + "\x00" + value[at:]).encode()
     if action == "insert":
         at = draw(st.integers(0, len(value)))
         return (
