@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from .conf import idp_settings
+from .identifiers import is_identifier
 from .models import AuditEvent
 
 Event = AuditEvent.Event
@@ -75,7 +76,7 @@ def existing_account(username: str | None):
     """The account named ``username``, or None: what was typed for an unknown account is never kept."""
     from django.contrib.auth import get_user_model
 
-    if not username:
+    if not is_identifier(username):
         return None
     User = get_user_model()
     return User._default_manager.filter(**{User.USERNAME_FIELD: username}).first()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
+from .identifiers import is_identifier
+
 
 def resolve_username(identifier: str) -> str:
     """The username that ``identifier`` names: itself, or the owner of that email address if exactly one.
@@ -13,7 +15,7 @@ def resolve_username(identifier: str) -> str:
     account exists.
     """
     identifier = (identifier or "").strip()
-    if "@" not in identifier:
+    if "@" not in identifier or not is_identifier(identifier):
         return identifier
     User = get_user_model()
     if User.objects.filter(**{User.USERNAME_FIELD: identifier}).exists():
@@ -30,6 +32,11 @@ class UsernameOrEmailBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None:
             username = kwargs.get(get_user_model().USERNAME_FIELD)
+        if not is_identifier(username):
+            # Names no account (a NUL byte would make PostgreSQL refuse the lookup): refused like an
+            # unknown account, after the same password hashing, so the time taken tells nothing.
+            get_user_model()().set_password(password)
+            return None
         return super().authenticate(request, username=resolve_username(username), password=password)
 
     def get_user(self, user_id):
@@ -47,7 +54,8 @@ def lockout_username(request, credentials: dict | None) -> str:
     """django-axes' key for "this account": an email address counts against the account it names."""
     credentials = credentials or {}
     identifier = credentials.get("username") or (request.POST.get("username") if request else "") or ""
-    return resolve_username(identifier)
+    # What names no account (NUL, control characters, absurd length) shares one key django-axes can store.
+    return resolve_username(identifier) if is_identifier(identifier) else ""
 
 
 def client_ip(request) -> str:

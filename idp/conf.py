@@ -104,6 +104,7 @@ def oauth2_provider_settings(idp: dict[str, Any], **overrides: Any) -> dict[str,
     return {
         "OAUTH2_VALIDATOR_CLASS": "idp.oauth2_validators.IdpOAuth2Validator",
         "OIDC_SERVER_CLASS": "idp.server.IdpServer",
+        "OAUTH2_BACKEND_CLASS": "idp.oauth2_backends.IdpOAuthLibCore",
         "SCOPES_BACKEND_CLASS": "idp.scopes.IdpScopes",
         "APPLICATION_ADMIN_CLASS": "idp.admin.IdpApplicationAdmin",
         "ACCESS_TOKEN_ADMIN_CLASS": "idp.admin.IdpAccessTokenAdmin",

@@ -95,6 +95,11 @@ class IdpOAuth2Validator(OAuth2Validator):
         request.client = client
         return client
 
+    def _extract_basic_auth(self, request):
+        """DOT's, but a Basic credential that is not ASCII is none: DOT's base64 decoding would raise."""
+        credential = super()._extract_basic_auth(request)
+        return credential if credential is None or credential.isascii() else None
+
     def _check_and_set_request_resource(self, request):
         """DOT's RFC 8707 handling, taking a code's resources from the already loaded Grant.
 

@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.models import get_access_token_model
 
+from . import hot_path
 from .claims import SCOPES, claim_values
 from .models import Consent
 
@@ -179,8 +180,8 @@ def client_from_next(next_url: str) -> ClientCard | None:
     if parts.scheme or parts.netloc or parts.path != reverse("oauth2_provider:authorize"):
         return None
     client_id = parse_qs(parts.query).get("client_id", [""])[0]
-    application = get_application_model().objects.filter(client_id=client_id, is_active=True).first()
-    return client_card(application) if application else None
+    application = hot_path.application(client_id)
+    return client_card(application) if application is not None and application.is_active else None
 
 
 @dataclass(frozen=True)

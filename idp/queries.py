@@ -8,7 +8,8 @@ values, executes the SQL (through Django's cursor, so query logging and ``Captur
 still see it) and builds model instances exactly as a queryset would, ``select_related`` included.
 
 Placeholders are strings (checksums, codes, client IDs) or integers (primary keys): their prepared
-database value is the value itself on every backend, so a caller's value can stand in for them.
+database value is the value itself on every backend, so a caller's value can stand in for them. A
+string that cannot be an identifier (``idp.identifiers``) matches nothing and is never sent.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
+
+from .identifiers import is_identifier
 
 
 @dataclass(frozen=True)
@@ -98,18 +101,16 @@ class CompiledQuery(_CompiledPerAlias):
         )
 
     def all(self, *values: str | int) -> list[Model]:
+        if any(isinstance(value, str) and not is_identifier(value) for value in values):
+            return []  # a NUL byte, say: psycopg would refuse the query (a 500) where nothing can match
         alias = router.db_for_read(self.model)
         compiled = self._compiled_for(alias)
         params = list(compiled.params)
         for index, value_index in compiled.positions:
             params[index] = values[value_index]
-        try:
-            with connections[alias].cursor() as cursor:
-                cursor.execute(compiled.sql, params)
-                rows = cursor.fetchall()
-        except ValueError:
-            # psycopg refuses strings with a NUL byte before querying: nothing can match them.
-            return []
+        with connections[alias].cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
         if compiled.converters:
             rows = compiled.compiler.apply_converters(rows, compiled.converters)
         objects = []

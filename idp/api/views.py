@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from ..claims import claims_for
 from ..consent import revoke_consent
+from ..identifiers import is_identifier
 from ..models import Consent
 from .authentication import IdpOAuth2Authentication
 from .exceptions import api_exception_handler
@@ -108,7 +109,7 @@ class MyConsentApi(ProtectedApi):
     )
     def delete(self, request, client_id: str):
         consent = None
-        if "\x00" not in client_id:
+        if is_identifier(client_id):
             consent = (
                 Consent.objects.select_related("application")
                 .filter(user=request.user, application__client_id=client_id)

@@ -35,7 +35,7 @@ def authenticated_client(request: HttpRequest):
     authentication methods, a body ``client_id`` naming another client).
     """
     oauth_request = OauthlibRequest(
-        request.build_absolute_uri(),
+        request.build_absolute_uri(request.path),  # the query is not needed, and oauthlib may refuse it
         http_method="POST",
         body=request.POST.urlencode(),
         headers={"HTTP_AUTHORIZATION": request.headers.get("Authorization", "")},
