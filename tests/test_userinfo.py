@@ -103,3 +103,22 @@ def test_token_of_a_deactivated_person_is_401_invalid_token(client, tokens, user
     response = client.get("/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
     assert response.status_code == 401
     assert 'error="invalid_token"' in response["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("access_token=abc", "application/x-www-form-urlencoded; charset=latin-1"),
+        ("access_token=abc&access_token=def", "application/x-www-form-urlencoded"),
+        ("access_token=abc", "multipart/form-data"),
+    ],
+    ids=["other-charset", "repeated-parameter", "multipart-without-boundary"],
+)
+def test_unreadable_or_repeated_form_is_400_invalid_request_in_json(client, tokens, body, content_type):
+    response = client.post(
+        "/userinfo", body, content_type=content_type, HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}"
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "invalid_request"
+    assert response["WWW-Authenticate"] == 'Bearer error="invalid_request"'

@@ -16,6 +16,7 @@ from oauth2_provider.views import RPInitiatedLogoutView, UserInfoView
 from ..conf import idp_settings
 from ..discovery import document_bytes
 from ..keys import jwks_document
+from .tokens import form_problem
 
 # The confirmation page's form says it is that form; any other POST is a logout request from an RP.
 LOGOUT_MARKER = "idp_logout_confirm"
@@ -45,17 +46,18 @@ def jwks(request: HttpRequest) -> HttpResponse:
 
 
 class IdpUserInfoView(UserInfoView):
-    """DOT's userinfo, refusing access tokens in the URL query (RFC 9700 §4.3.2, OAuth 2.1); JSON errors."""
+    """DOT's userinfo, refusing access tokens in the URL query (RFC 9700 §4.3.2, OAuth 2.1); JSON errors.
+
+    A request whose parameters cannot be read as one form (an unreadable body, a repeated parameter)
+    is ``invalid_request`` with its RFC 6750 challenge, as at the token endpoint.
+    """
 
     def _create_userinfo_response(self, request):
-        if "access_token" in request.GET:
-            response = JsonResponse(
-                {
-                    "error": "invalid_request",
-                    "error_description": "Access tokens are not accepted in the URL query.",
-                },
-                status=400,
-            )
+        problem = form_problem(request)
+        if problem is None and "access_token" in request.GET:
+            problem = "Access tokens are not accepted in the URL query."
+        if problem is not None:
+            response = JsonResponse({"error": "invalid_request", "error_description": problem}, status=400)
             response["WWW-Authenticate"] = 'Bearer error="invalid_request"'
             response["Cache-Control"] = "no-store"
             return response
