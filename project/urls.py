@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("idp.urls")),
 ]
 
-# The error page with the request's reference, so a person's support request finds its traceback.
+# The error pages with the request's reference, so a person's support request finds its traceback.
+handler400 = "idp.views.errors.bad_request"
 handler500 = "idp.views.errors.server_error"

@@ -48,3 +48,17 @@ def test_a_page_that_cannot_render_falls_back_to_plain_html_with_the_reference(c
     assert response.status_code == 500
     assert "<p>reference: 0123456789abcdef</p>" in response.content.decode()
     assert "request_id=- The error page could not be rendered" in capsys.readouterr().err
+
+
+def test_an_unreadable_form_with_a_csrf_cookie_is_a_400_page_not_a_500(db):
+    # Django's own handler400 runs the CSRF check again, which reads the unreadable body again.
+    browser = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    browser.get("/login")  # the CSRF cookie, as a browser has it
+    for path in ("/login", "/password-reset"):
+        response = browser.post(
+            path, "email=a", content_type="application/x-www-form-urlencoded; charset=latin-1"
+        )
+        assert response.status_code == 400, path
+        html = response.content.decode()
+        assert f"reference: <code>{response['X-Request-ID']}</code>" in html
+        assert '<link rel="stylesheet" href="/static/idp/idp.css">' in html

@@ -173,3 +173,13 @@ def test_disabled_client_confirmation_does_not_redirect_to_the_client(logged_in,
     assert response.status_code == 200
     assert "Location" not in response
     assert "_auth_user_id" not in logged_in.session
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_post_logout_uri_that_is_not_a_uri_gets_a_page_not_a_500(logged_in, web_client, method):
+    response = getattr(logged_in, method)(
+        "/end-session", {"client_id": web_client.client_id, "post_logout_redirect_uri": "http://["}
+    )
+    assert response.status_code == 400
+    assert "Location" not in response
+    assert "_auth_user_id" in logged_in.session

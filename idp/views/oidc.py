@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from oauth2_provider.exceptions import InvalidOIDCClientError, OIDCError
+from oauth2_provider.exceptions import InvalidOIDCClientError, InvalidOIDCRedirectURIError, OIDCError
 from oauth2_provider.models import get_application_model
 from oauth2_provider.views import RPInitiatedLogoutView, UserInfoView
 
@@ -119,6 +119,13 @@ class IdpRPInitiatedLogoutView(RPInitiatedLogoutView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(logout_marker=LOGOUT_MARKER, **kwargs)
+
+    def validate_post_logout_redirect_uri(self, application, post_logout_redirect_uri):
+        """DOT's check, with a URI that urllib cannot split (``http://[``) refused like any other."""
+        try:
+            super().validate_post_logout_redirect_uri(application, post_logout_redirect_uri)
+        except ValueError as exc:
+            raise InvalidOIDCRedirectURIError("post_logout_redirect_uri is not a valid URI.") from exc
 
     def get_request_application(self, id_token, client_id):
         try:

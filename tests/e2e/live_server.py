@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -148,3 +149,53 @@ def running_idp(tmp: Path) -> Iterator[LiveIdp]:
         yield idp
     finally:
         _stop(process)
+
+
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database (its URL), dropped afterwards; skipped locally without a server."""
+    import psycopg
+
+    name = f"idp_e2e_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL is not reachable: {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"postgres://postgres@127.0.0.1:5432/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def serving_with_gunicorn(env: dict[str, str], ports: list[int], log_path: Path) -> Iterator[list[str]]:
+    """Migrate, load the demo data, and serve ``project.wsgi`` with one sync gunicorn worker per port."""
+    _manage(env, log_path, "migrate", "--noinput")
+    _manage(env, log_path, "idp_load_demo")
+    processes = []
+    try:
+        for port in ports:
+            with log_path.open("ab") as out:
+                processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "gunicorn", "project.wsgi", "--bind", f"127.0.0.1:{port}",
+                         "--workers", "1", "--worker-class", "sync"],
+                        cwd=REPO_ROOT,
+                        env=env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )
+                )  # fmt: skip
+        for process, port in zip(processes, ports, strict=True):
+            _wait_until_ready(process, f"http://127.0.0.1:{port}/readyz", log_path)
+        yield [f"http://127.0.0.1:{port}" for port in ports]
+    finally:
+        for process in processes:
+            _stop(process)

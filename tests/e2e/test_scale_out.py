@@ -6,12 +6,8 @@ import base64
 import hashlib
 import os
 import secrets
-import subprocess
-import sys
-import uuid
 from urllib.parse import urlencode, urljoin
 
-import psycopg
 import pytest
 import requests
 
@@ -19,89 +15,38 @@ from idp.keys import generate_private_key_pem
 
 from .live_server import (
     _HOSTILE_ENV,
-    REPO_ROOT,
     REQUEST_TIMEOUT,
     _free_port,
-    _manage,
-    _stop,
-    _wait_until_ready,
+    fresh_postgres_database,
+    serving_with_gunicorn,
 )
 from .rp import ALICE, REDIRECT_URI, WEB, forms_of, query_of
 
 pytestmark = pytest.mark.e2e
 
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379/7"
 
 
 @pytest.fixture
-def shared_database():
-    """A fresh PostgreSQL database for the two instances, dropped afterwards."""
-    name = f"idp_scale_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(POSTGRES, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL is not reachable: {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"postgres://postgres@127.0.0.1:5432/{name}"
-        finally:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def two_instances(shared_database, tmp_path):
+def two_instances(tmp_path):
     """Instances A and B: same database, same Redis, same key, same issuer; different processes."""
     key = tmp_path / "signing.pem"
     key.write_text(generate_private_key_pem())
     ports = [_free_port(), _free_port()]
     issuer = f"http://127.0.0.1:{ports[0]}"
-    env = {k: v for k, v in os.environ.items() if k not in _HOSTILE_ENV}
-    env.update(
-        DJANGO_SETTINGS_MODULE="project.settings",
-        DATABASE_URL=shared_database,
-        REDIS_URL=REDIS_URL,
-        IDP_ISSUER=issuer,
-        IDP_SIGNING_KEY_FILE=str(key),
-        DEBUG="0",
-        PYTHONUNBUFFERED="1",
-    )
-    log = tmp_path / "servers.log"
-    _manage(env, log, "migrate", "--noinput")
-    _manage(env, log, "idp_load_demo")
-    processes = []
-    try:
-        for port in ports:
-            with log.open("ab") as out:
-                processes.append(
-                    subprocess.Popen(
-                        [
-                            sys.executable,
-                            "-m",
-                            "gunicorn",
-                            "project.wsgi",
-                            "--bind",
-                            f"127.0.0.1:{port}",
-                            "--workers",
-                            "1",
-                            "--worker-class",
-                            "sync",
-                        ],
-                        cwd=REPO_ROOT,
-                        env=env,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
-        for process, port in zip(processes, ports, strict=True):
-            _wait_until_ready(process, f"http://127.0.0.1:{port}/readyz", log)
-        yield [f"http://127.0.0.1:{port}" for port in ports], issuer
-    finally:
-        for process in processes:
-            _stop(process)
+    with fresh_postgres_database() as database:
+        env = {k: v for k, v in os.environ.items() if k not in _HOSTILE_ENV}
+        env.update(
+            DJANGO_SETTINGS_MODULE="project.settings",
+            DATABASE_URL=database,
+            REDIS_URL=REDIS_URL,
+            IDP_ISSUER=issuer,
+            IDP_SIGNING_KEY_FILE=str(key),
+            DEBUG="0",
+            PYTHONUNBUFFERED="1",
+        )
+        with serving_with_gunicorn(env, ports, tmp_path / "servers.log") as urls:
+            yield urls, issuer
 
 
 def test_a_flow_crosses_instances(two_instances):
