@@ -44,13 +44,13 @@ def test_end_session_with_a_nul_client_id_shows_the_error_page(client):
 
 def test_revoke_with_a_nul_client_id_is_invalid_client(client):
     response = client.post("/revoke", {"token": "x", "client_id": "\x00"})
-    assert response.status_code == 401
+    assert response.status_code == 400  # RFC 6749 §5.2: no Authorization header, no 401
     assert response.json()["error"] == "invalid_client"
 
 
 def test_revoke_of_a_jwt_shaped_token_by_an_unknown_public_client_is_invalid_client(client):
     response = client.post("/revoke", {"token": JWT_SHAPED, "client_id": "nobody\x00"})
-    assert response.status_code == 401
+    assert response.status_code == 400  # RFC 6749 §5.2: no Authorization header, no 401
     assert response.json()["error"] == "invalid_client"
 
 
@@ -70,7 +70,7 @@ def test_token_with_a_real_client_id_and_nul_in_the_body_is_invalid_client(clien
             "client_secret": CLIENT_SECRET,
         },
     )
-    assert response.status_code == 401
+    assert response.status_code == 400  # RFC 6749 §5.2: no Authorization header, no 401
     assert response.json()["error"] == "invalid_client"
 
 
