@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -79,7 +80,7 @@ def password_reset_allowed(request, *, email: str) -> bool:
     address, whether or not an account has that email, so the limits reveal nothing either.
     """
     rates = idp_settings.PASSWORD_RESET_RATES or {}
-    email_key = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    email_key = hashlib.sha256(_email_identity(email).encode()).hexdigest()
     idents = {"email": email_key, "address": client_address(request) or "unknown"}
     counted = [
         (f"idp_password_reset:{scope}:{idents[scope]}", *rate)
@@ -99,6 +100,15 @@ def password_reset_allowed(request, *, email: str) -> bool:
     if over:
         logger.warning("Password-reset email not sent: over the %s limit", " and ".join(over))
     return not over
+
+
+def _email_identity(email: str) -> str:
+    """The one key for every spelling of an address Django's reset form would mail the same person.
+
+    The form matches ``email__iexact`` (``UPPER()`` on PostgreSQL, where the long s U+017F is ``S``),
+    then compares NFKC case folds: the long-s spelling of ``sam@example.com`` reaches that account.
+    """
+    return unicodedata.normalize("NFKC", email.strip()).casefold()
 
 
 # --- signal receivers (connected in IdpConfig.ready) ---------------------------------------------

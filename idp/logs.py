@@ -38,7 +38,14 @@ SECRET_PARAMETERS = (
     "new_password1",
     "new_password2",
 )
-_NAMES = "|".join(sorted(SECRET_PARAMETERS, key=len, reverse=True))
+
+
+def _name_pattern(name: str) -> str:
+    """``name`` with any of its characters percent-encoded (``access%5Ftoken``), as servers decode it."""
+    return "".join(f"(?:{re.escape(char)}|%{ord(char):02X})" for char in name)
+
+
+_NAMES = "|".join(_name_pattern(name) for name in sorted(SECRET_PARAMETERS, key=len, reverse=True))
 # ``name=value`` in a query string or form body, also percent-encoded once or twice inside another URL
 # (``/login?next=/authorize%3Fclient_id%3Dx%26login_hint%3Dalice``).
 _PARAMETER = re.compile(

@@ -168,3 +168,13 @@ def test_password_reset_limit_counts_the_address_the_trusted_proxy_saw(client, s
     for forwarded in ("198.51.100.1", "198.51.100.2", "198.51.100.2"):
         client.post("/password-reset", {"email": "bob@example.com"}, HTTP_X_FORWARDED_FOR=forwarded)
     assert len(mail.outbox) == 2
+
+
+def test_password_reset_limit_counts_unicode_spellings_of_one_address_together(client, settings):
+    # On PostgreSQL UPPER() of the long s U+017F is 'S', and Django's form compares NFKC case folds:
+    # every spelling below reaches sam@example.com.
+    settings.IDP = {**settings.IDP, "PASSWORD_RESET_RATES": {"email": "1/hour", "address": None}}
+    UserFactory(username="sam", email="sam@example.com")
+    for spelling in ("sam@example.com", "\u017fam@example.com", "SAM@example.com", "\uff53am@example.com"):
+        ask_for_reset(client, spelling)
+    assert [message.to for message in mail.outbox] == [["sam@example.com"]]

@@ -40,6 +40,9 @@ HEADER_LINE = re.compile(
         ("token=t0k3n&token_type_hint=access_token", "t0k3n"),
         ("csrfmiddlewaretoken=x&username=alice&password=hunter2", "hunter2"),
         ("new_password1=hunter3&new_password2=hunter3", "hunter3"),
+        # A name with percent-encoded characters, which Django decodes to the same parameter.
+        ("GET /userinfo?access%5Ftoken=q5Yc-aK_02 HTTP/1.1", "q5Yc-aK_02"),
+        ("GET /end-session?id%5ftoken%5Fhint=opaque-hint-value HTTP/1.1", "opaque-hint-value"),
         # Inside another URL: percent-encoded once (next=) or twice (a next= inside a redirect_uri).
         (
             "GET /login?next=/authorize%3Fclient_id%3Dweb%26login_hint%3Dalice%2540example.com%26x%3D1",
