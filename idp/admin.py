@@ -10,7 +10,9 @@ import json
 import secrets
 
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -113,12 +115,12 @@ class UserAdmin(ChangesByOperatorMixin, DjangoUserAdmin):
         return fields
 
     def has_change_permission(self, request, obj=None) -> bool:
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
-            return False  # setting a superuser's password or email would take over that account
+        if _outranks(obj, request.user):
+            return False  # setting their password or email would take over that account
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+        if _outranks(obj, request.user):
             return False
         return super().has_delete_permission(request, obj)
 
@@ -135,11 +137,55 @@ class UserAdmin(ChangesByOperatorMixin, DjangoUserAdmin):
                 Event.USER_PRIVILEGES_CHANGED, actor=request.user, request=request, user=user.get_username(),
                 fields=changed, is_staff=user.is_staff, is_superuser=user.is_superuser,
                 groups=sorted(user.groups.values_list("name", flat=True)),
-                permissions=sorted(
-                    f"{app}.{name}"
-                    for app, name in user.user_permissions.values_list("content_type__app_label", "codename")
-                ),
+                permissions=_permission_names(user.user_permissions),
             )  # fmt: skip
+
+
+def _permission_names(permissions) -> list[str]:
+    """``app_label.codename`` of each permission in the queryset, sorted (for the audit log)."""
+    return sorted(
+        f"{app}.{name}" for app, name in permissions.values_list("content_type__app_label", "codename")
+    )
+
+
+def _outranks(person, operator) -> bool:
+    """``person``'s account is out of a non-superuser ``operator``'s reach: a superuser, or other staff.
+
+    Staff hold permissions the operator may not have (a group can grant any); changing their email
+    or password would hand those over. Staff still edit their own account's ordinary fields.
+    """
+    if person is None or operator.is_superuser:
+        return False
+    return person.is_superuser or (person.is_staff and person.pk != operator.pk)
+
+
+class IdpGroupAdmin(GroupAdmin):
+    """Django's group admin, for superusers only to change: a group's permissions are privileges.
+
+    Every change of a group's permissions is recorded, as a person's are.
+    """
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if "permissions" in form.changed_data:
+            record(
+                Event.GROUP_PERMISSIONS_CHANGED, actor=request.user, request=request,
+                group=form.instance.name, created=not change,
+                permissions=_permission_names(form.instance.permissions),
+            )  # fmt: skip
+
+
+admin.site.unregister(Group)  # django.contrib.auth's registration, replaced by the class above
+admin.site.register(Group, IdpGroupAdmin)
 
 
 def keep_one_time_secret(request, *, client, secret: str) -> None:

@@ -297,6 +297,7 @@ class AuditEvent(models.Model):
         USER_DEACTIVATED = "user_deactivated", _("Account deactivated (all its tokens revoked)")
         PASSWORD_CHANGED = "password_changed", _("Password changed (refresh tokens revoked)")
         USER_PRIVILEGES_CHANGED = "user_privileges_changed", _("Account privileges changed")
+        GROUP_PERMISSIONS_CHANGED = "group_permissions_changed", _("Group permissions changed")
         USER_DELETED = "user_deleted", _("Account deleted")
 
     time = models.DateTimeField(_("time"), default=timezone.now, db_index=True, editable=False)

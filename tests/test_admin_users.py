@@ -115,3 +115,59 @@ def test_deleting_a_client_in_the_admin_is_recorded(superuser):
     (event,) = AuditEvent.objects.filter(event="client_deleted")
     assert (event.actor_name, event.client_identifier, event.client) == ("root", "doomed", None)
     assert event.details == {"name": "Doomed", "kind": "web"}
+
+
+def test_staff_with_change_user_cannot_take_over_other_staff(helpdesk):
+    ops = UserFactory(username="ops", is_staff=True, email="ops@example.com")
+    powerful = Group.objects.create(name="operators")
+    powerful.permissions.set(Permission.objects.all())
+    ops.groups.add(powerful)
+    browser = signed_in(helpdesk)
+    response = browser.post(
+        f"/admin/idp/user/{ops.pk}/password/",
+        {
+            "password1": "taken over at last 123",
+            "password2": "taken over at last 123",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 403
+    data = admin_form_data(browser.get(change_url(ops)))
+    browser.post(change_url(ops), {**data, "email": "attacker@evil.example"})
+    ops.refresh_from_db()
+    assert (ops.email, ops.check_password("taken over at last 123")) == ("ops@example.com", False)
+    # Their own account's ordinary fields stay theirs to edit; people who are not staff stay editable.
+    own = admin_form_data(browser.get(change_url(helpdesk)))
+    assert browser.post(change_url(helpdesk), {**own, "first_name": "Help"}).status_code == 302
+    helpdesk.refresh_from_db()
+    assert helpdesk.first_name == "Help"
+
+
+def test_staff_with_change_group_cannot_grant_their_group_permissions(helpdesk):
+    own = Group.objects.create(name="helpdesk")
+    own.permissions.set(
+        Permission.objects.filter(codename__in=["view_group", "change_group", "add_group", "view_user"])
+    )
+    helpdesk.groups.add(own)
+    browser = signed_in(helpdesk)
+    everything = [str(pk) for pk in Permission.objects.values_list("pk", flat=True)]
+    response = browser.post(
+        f"/admin/auth/group/{own.pk}/change/", {"name": "helpdesk", "permissions": everything}
+    )
+    assert response.status_code == 403
+    assert browser.post("/admin/auth/group/add/", {"name": "x", "permissions": everything}).status_code == 403
+    assert own.permissions.count() == 4
+    assert not Group.objects.filter(name="x").exists()
+
+
+def test_a_superuser_changing_a_groups_permissions_is_recorded(superuser):
+    group = Group.objects.create(name="auditors")
+    view_audit = Permission.objects.get(codename="view_auditevent")
+    response = signed_in(superuser).post(
+        f"/admin/auth/group/{group.pk}/change/", {"name": "auditors", "permissions": [str(view_audit.pk)]}
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(event="group_permissions_changed")
+    assert event.actor == superuser
+    assert event.details["group"] == "auditors"
+    assert event.details["permissions"] == ["idp.view_auditevent"]
