@@ -58,7 +58,7 @@ def test_oauth_authorization_server_metadata_matches(client):
 
 
 def test_issuer_follows_the_setting(client, settings):
-    settings.IDP = {**settings.IDP, "ISSUER": "https://id.example.com"}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": "https://id.example.com"}
     doc = client.get("/.well-known/openid-configuration").json()
     assert doc["issuer"] == "https://id.example.com"
     assert doc["token_endpoint"] == "https://id.example.com/token"
@@ -78,7 +78,7 @@ def test_jwks_publishes_public_keys_only(client):
 
 def test_jwks_also_publishes_retired_keys(client, settings):
     retired = generate_private_key_pem()
-    settings.IDP = {**settings.IDP, "RETIRED_SIGNING_KEYS": [retired]}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEYS_INACTIVE": [retired]}
     keys = client.get("/.well-known/jwks.json").json()["keys"]
     assert len(keys) == 2
     assert keys[1]["kid"] == jwk.JWK.from_pem(retired.encode()).thumbprint()
