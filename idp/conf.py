@@ -115,7 +115,9 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
-# What the endpoints accept, as DOT's settings name it; idp.discovery advertises these same values.
+# What the endpoints accept, under DOT's names. Response types and client authentication methods are
+# fixed by the code, and idp.discovery advertises these constants; the grant types are the default of
+# OAUTH2_GRANT_TYPES_SUPPORTED, which the token endpoint enforces and discovery reads.
 RESPONSE_TYPES = ("code",)
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
