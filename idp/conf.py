@@ -84,6 +84,10 @@ class IdpSettings:
     """Reads ``settings.IDP`` on every access, so ``override_settings`` just works."""
 
     def __getattr__(self, name: str) -> Any:
+        if name in MOVED_TO_OAUTH2_PROVIDER:
+            raise AttributeError(
+                f"{name!r} is DOT's setting: read oauth2_settings.{MOVED_TO_OAUTH2_PROVIDER[name]}"
+            )
         if name not in DEFAULTS:
             raise AttributeError(f"Unknown IDP setting: {name!r}")
         return getattr(settings, "IDP", {}).get(name, DEFAULTS[name])
