@@ -12,11 +12,11 @@ class IdpConfig(AppConfig):
         from django.apps import apps
         from django.contrib.auth import get_user_model
         from django.contrib.auth.signals import user_logged_in, user_login_failed
-        from django.core.signals import request_finished, request_started
+        from django.core.signals import request_finished, request_started, setting_changed
         from django.db.models.signals import post_delete, post_save, pre_save
         from oauth2_provider.models import get_application_model
 
-        from . import accounts, audit, checks, hot_path, logs  # noqa: F401  (checks registers the system checks)
+        from . import accounts, audit, checks, discovery, hot_path, logs  # noqa: F401  (checks registers checks)
         from .sessions import on_user_logged_in
 
         request_started.connect(hot_path.start_request, dispatch_uid="idp.hot_path.start_request")
@@ -35,6 +35,7 @@ class IdpConfig(AppConfig):
         )
         post_save.connect(accounts.apply_account_changes, sender=User, dispatch_uid="idp.accounts.after_save")
         post_delete.connect(accounts.record_person_deleted, sender=User, dispatch_uid="idp.accounts.deleted")
+        setting_changed.connect(discovery.forget_documents, dispatch_uid="idp.discovery.forget_documents")
         user_logged_in.connect(on_user_logged_in, dispatch_uid="idp.sessions.record_authentication")
         user_logged_in.connect(audit.on_user_logged_in, dispatch_uid="idp.audit.sign_in")
         user_login_failed.connect(audit.on_user_login_failed, dispatch_uid="idp.audit.sign_in_failed")

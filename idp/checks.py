@@ -9,7 +9,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
-from .conf import idp_settings, is_loopback_url
+from .conf import DEFAULTS, MOVED_TO_OAUTH2_PROVIDER, idp_settings, is_loopback_url
 
 
 @checks.register(checks.Tags.security)
@@ -19,21 +19,60 @@ def check_issuer(app_configs, **kwargs) -> list[checks.CheckMessage]:
     if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path or parts.query:
         return [
             checks.Error(
-                "IDP['ISSUER'] must be a bare origin like https://id.example.com, "
+                "OAUTH2_PROVIDER['OIDC_ISS_ENDPOINT'] (the issuer) must be a bare origin like "
+                "https://id.example.com, "
                 f"not {idp_settings.ISSUER!r}.",
                 id="idp.E001",
             )
         ]
     if parts.scheme != "https" and not is_loopback_url(idp_settings.ISSUER):
-        return [checks.Error("IDP['ISSUER'] must use https unless it is a loopback address.", id="idp.E002")]
+        return [
+            checks.Error(
+                "OAUTH2_PROVIDER['OIDC_ISS_ENDPOINT'] (the issuer) must use https unless it is a loopback "
+                "address.",
+                id="idp.E002",
+            )
+        ]
     return []
 
 
 @checks.register(checks.Tags.security)
 def check_signing_key(app_configs, **kwargs) -> list[checks.CheckMessage]:
-    if not idp_settings.SIGNING_KEY:
-        return [checks.Error("IDP['SIGNING_KEY'] is empty: ID tokens cannot be signed.", id="idp.E003")]
+    from oauth2_provider.settings import oauth2_settings
+
+    if not oauth2_settings.OIDC_RSA_PRIVATE_KEY:
+        return [
+            checks.Error(
+                "OAUTH2_PROVIDER['OIDC_RSA_PRIVATE_KEY'] is empty: ID tokens cannot be signed.", id="idp.E003"
+            )
+        ]
     return []
+
+
+@checks.register()
+def check_idp_keys(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """Every ``IDP`` key is read: one DOT holds now is an error (its value would be ignored), an unknown
+    one (a typo) a warning."""
+    messages = []
+    for name in getattr(settings, "IDP", {}):
+        if name in MOVED_TO_OAUTH2_PROVIDER:
+            messages.append(
+                checks.Error(
+                    f"IDP[{name!r}] is not read: DOT's setting holds it.",
+                    hint=f"Set OAUTH2_PROVIDER[{MOVED_TO_OAUTH2_PROVIDER[name]!r}] instead "
+                    "(idp.conf.oauth2_provider_settings builds that dict).",
+                    id="idp.E008",
+                )
+            )
+        elif name not in DEFAULTS:
+            messages.append(
+                checks.Warning(
+                    f"IDP[{name!r}] is not an idp setting and is ignored.",
+                    hint="The settings are listed in idp/conf.py (DEFAULTS).",
+                    id="idp.W002",
+                )
+            )
+    return messages
 
 
 def demo_credential_errors() -> list[str]:

@@ -1,4 +1,10 @@
-"""Settings of the idp app: one ``IDP`` dict with documented defaults, and DOT's settings built from it."""
+"""Settings of the idp app: the ``IDP`` dict of what DOT lacks, and the builder of DOT's ``OAUTH2_PROVIDER``.
+
+One source per setting. DOT's own knobs (the issuer, the signing keys, every lifetime, the cleanup
+batches) live in ``OAUTH2_PROVIDER`` and are read through DOT's ``oauth2_settings``, which DOT reloads
+on ``setting_changed``; ``IDP`` holds only what DOT has no setting for. Both are read on every access,
+so ``override_settings`` just works.
+"""
 
 from __future__ import annotations
 
@@ -9,32 +15,12 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 DEFAULTS: dict[str, Any] = {
-    # The issuer identifier: the site origin, no path, no trailing slash. ``iss`` in every ID token,
-    # the discovery document and every authorization response equals it to the byte.
-    "ISSUER": "http://127.0.0.1:8000",
-    # PEM text of the active RSA private key that signs ID tokens (RS256).
-    "SIGNING_KEY": "",
-    # PEM texts of retired keys: published in JWKS so older tokens still verify, never used to sign.
-    "RETIRED_SIGNING_KEYS": [],
-    # Lifetimes, in seconds.
-    "AUTHORIZATION_CODE_LIFETIME": 60,
-    "ACCESS_TOKEN_LIFETIME": 3600,
-    "ID_TOKEN_LIFETIME": 3600,
-    # A refresh token dies this long after its last access token expired (idle lifetime).
-    "REFRESH_TOKEN_IDLE_LIFETIME": 30 * 24 * 3600,
     # The development-only demo users and clients (refused on a non-loopback issuer).
     "DEMO_DATA_FILE": "fixtures/demo.json",
-    # How long relying parties may cache the JWKS and discovery documents.
-    "METADATA_MAX_AGE": 3600,
     # Bounds of a client's own access token lifetime, in seconds (5 minutes to 24 hours).
     "CLIENT_ACCESS_TOKEN_LIFETIME_BOUNDS": (300, 86400),
     # The longest an operator may keep a rotated client secret valid, in seconds (30 days).
     "MAX_SECRET_GRACE_PERIOD": 30 * 24 * 3600,
-    # `manage.py idp_cleartokens` removes expired codes, tokens and ID tokens this many rows per
-    # statement (one short transaction each), pausing this many seconds between batches so that
-    # token requests never wait long for a lock.
-    "CLEANUP_BATCH_SIZE": 1000,
-    "CLEANUP_BATCH_PAUSE": 0.05,
     # Audit events older than this many days are removed by `manage.py idp_audit_cleanup`.
     "AUDIT_RETENTION_DAYS": 365,
     # Resource API (idp.api) request rates, in DRF's "number/period" form: all the tokens of one
@@ -70,13 +56,48 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+# ``IDP`` keys of earlier versions that DOT's settings hold now: a value set here would be ignored, so
+# the system check idp.E008 names the ``OAUTH2_PROVIDER`` key to set instead.
+MOVED_TO_OAUTH2_PROVIDER: dict[str, str] = {
+    "ISSUER": "OIDC_ISS_ENDPOINT",
+    "SIGNING_KEY": "OIDC_RSA_PRIVATE_KEY",
+    "RETIRED_SIGNING_KEYS": "OIDC_RSA_PRIVATE_KEYS_INACTIVE",
+    "AUTHORIZATION_CODE_LIFETIME": "AUTHORIZATION_CODE_EXPIRE_SECONDS",
+    "ACCESS_TOKEN_LIFETIME": "ACCESS_TOKEN_EXPIRE_SECONDS",
+    "ID_TOKEN_LIFETIME": "ID_TOKEN_EXPIRE_SECONDS",
+    "REFRESH_TOKEN_IDLE_LIFETIME": "REFRESH_TOKEN_EXPIRE_SECONDS",
+    "METADATA_MAX_AGE": "OIDC_JWKS_MAX_AGE_SECONDS",
+    "CLEANUP_BATCH_SIZE": "CLEAR_EXPIRED_TOKENS_BATCH_SIZE",
+    "CLEANUP_BATCH_PAUSE": "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL",
+}
+
+
+def _oauth2_settings():
+    # Imported when first read: DOT's settings module reads Django's settings as it is imported, and
+    # project/settings.py imports this module.
+    from oauth2_provider.settings import oauth2_settings
+
+    return oauth2_settings
+
+
 class IdpSettings:
     """Reads ``settings.IDP`` on every access, so ``override_settings`` just works."""
 
     def __getattr__(self, name: str) -> Any:
+        if name in MOVED_TO_OAUTH2_PROVIDER:
+            raise AttributeError(
+                f"{name!r} is DOT's setting: read oauth2_settings.{MOVED_TO_OAUTH2_PROVIDER[name]}"
+            )
         if name not in DEFAULTS:
             raise AttributeError(f"Unknown IDP setting: {name!r}")
         return getattr(settings, "IDP", {}).get(name, DEFAULTS[name])
+
+    @property
+    def ISSUER(self) -> str:
+        """The issuer identifier, ``OAUTH2_PROVIDER['OIDC_ISS_ENDPOINT']``: the site origin, no path, no
+        trailing slash. ``iss`` in every ID token, the discovery documents and every authorization
+        response equals it to the byte (DOT's own ``iss`` on authorization responses reads it too)."""
+        return _oauth2_settings().OIDC_ISS_ENDPOINT
 
     @property
     def issuer_origin(self) -> str:
@@ -98,9 +119,20 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
-def oauth2_provider_settings(idp: dict[str, Any], **overrides: Any) -> dict[str, Any]:
-    """Build DOT's ``OAUTH2_PROVIDER`` dict with OAuth 2.1 / RFC 9700 defaults from an ``IDP`` dict."""
-    conf = {**DEFAULTS, **idp}
+# What the endpoints accept, under DOT's names. Response types and client authentication methods are
+# fixed by the code, and idp.discovery advertises these constants; the grant types are the default of
+# OAUTH2_GRANT_TYPES_SUPPORTED, which the token endpoint enforces and discovery reads.
+RESPONSE_TYPES = ("code",)
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+
+
+def oauth2_provider_settings(**overrides: Any) -> dict[str, Any]:
+    """DOT's ``OAUTH2_PROVIDER`` dict: idp's classes and OAuth 2.1 / RFC 9700 defaults, then ``overrides``.
+
+    A project passes what it decides itself, under DOT's names, e.g.
+    ``oauth2_provider_settings(OIDC_ISS_ENDPOINT="https://id.example.com", OIDC_RSA_PRIVATE_KEY=pem)``.
+    """
     return {
         "OAUTH2_VALIDATOR_CLASS": "idp.oauth2_validators.IdpOAuth2Validator",
         "OIDC_SERVER_CLASS": "idp.server.IdpServer",
@@ -113,37 +145,50 @@ def oauth2_provider_settings(idp: dict[str, Any], **overrides: Any) -> dict[str,
         "REFRESH_TOKEN_ADMIN_CLASS": "idp.admin.IdpRefreshTokenAdmin",
         "CLIENT_SECRET_HASHER": "idp_client_secret",
         "OIDC_ENABLED": True,
-        "OIDC_ISS_ENDPOINT": conf["ISSUER"],
-        "OIDC_RSA_PRIVATE_KEY": conf["SIGNING_KEY"],
-        "OIDC_RSA_PRIVATE_KEYS_INACTIVE": list(conf["RETIRED_SIGNING_KEYS"]),
-        "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
-        "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
+        # The issuer identifier (read as ``idp_settings.ISSUER``): a bare origin, checked by idp.E001.
+        # Empty (DOT's default: taken from each request's host) fails that check: set it.
+        "OIDC_ISS_ENDPOINT": "",
+        # PEM text of the active RSA private key that signs ID tokens (RS256), and the retired keys still
+        # published in JWKS so older tokens verify (never used to sign). Read by idp.keys.
+        "OIDC_RSA_PRIVATE_KEY": "",
+        "OIDC_RSA_PRIVATE_KEYS_INACTIVE": [],
+        # How long relying parties may cache the JWKS and the discovery documents, in seconds.
+        "OIDC_JWKS_MAX_AGE_SECONDS": 3600,
+        "OIDC_RESPONSE_TYPES_SUPPORTED": list(RESPONSE_TYPES),
+        "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": list(TOKEN_ENDPOINT_AUTH_METHODS),
         "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
         "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
         "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
         # Logging out ends this browser's session; it does not destroy the user's tokens elsewhere.
         "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,
-        "OIDC_JWKS_MAX_AGE_SECONDS": conf["METADATA_MAX_AGE"],
-        "AUTHORIZATION_CODE_EXPIRE_SECONDS": conf["AUTHORIZATION_CODE_LIFETIME"],
-        "ACCESS_TOKEN_EXPIRE_SECONDS": conf["ACCESS_TOKEN_LIFETIME"],
-        "ID_TOKEN_EXPIRE_SECONDS": conf["ID_TOKEN_LIFETIME"],
-        "REFRESH_TOKEN_EXPIRE_SECONDS": conf["REFRESH_TOKEN_IDLE_LIFETIME"],
-        "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": conf["CLEANUP_BATCH_SIZE"],
-        "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": conf["CLEANUP_BATCH_PAUSE"],
+        # Lifetimes, in seconds. A client may have its own access token lifetime, within
+        # IDP["CLIENT_ACCESS_TOKEN_LIFETIME_BOUNDS"].
+        "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+        "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+        "ID_TOKEN_EXPIRE_SECONDS": 3600,
+        # A refresh token dies this long after its last access token expired (idle lifetime).
+        "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
+        # `manage.py idp_cleartokens` removes expired codes, tokens and ID tokens this many rows per
+        # statement (one short transaction each), pausing this many seconds between batches so that
+        # token requests never wait long for a lock.
+        "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": 1000,
+        "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": 0.05,
         "ACCESS_TOKEN_GENERATOR": "idp.server.random_token",
         "REFRESH_TOKEN_GENERATOR": "idp.server.random_token",
         "ROTATE_REFRESH_TOKEN": True,
         "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
         "REFRESH_TOKEN_REUSE_PROTECTION": True,
         "PKCE_REQUIRED": True,
-        # Consent is asked by our consent view; a client cannot downgrade it with approval_prompt.
+        # DOT's default, and read by nothing here: the authorization view ignores the request's
+        # approval_prompt and never reads this setting; consent is idp.consent.decide's alone.
         "REQUEST_APPROVAL_PROMPT": "force",
         # https only; a client's own registered loopback or private-use redirect URIs are allowed
         # per client by Application.get_allowed_schemes().
         "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
         "ALLOWED_SCHEMES": ["https", "http"],
         "ALLOW_URI_WILDCARDS": False,
-        # Every RFC 9700 gate DOT has, on.
+        # Every RFC 9700 gate DOT has, on. PKCE_METHOD gates code saving that idp's validator replaces
+        # (S256 is enforced there); it is set so DOT's deploy check (oauth2_provider.W003) is quiet.
         "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
         "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
         "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
@@ -154,7 +199,9 @@ def oauth2_provider_settings(idp: dict[str, Any], **overrides: Any) -> dict[str,
         "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
         "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
         "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
-        "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token", "client_credentials"],
-        "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+        # The token endpoint answers any other grant type unsupported_grant_type (idp.views.tokens).
+        "OAUTH2_GRANT_TYPES_SUPPORTED": list(GRANT_TYPES),
+        "OAUTH2_RESPONSE_TYPES_SUPPORTED": list(RESPONSE_TYPES),
+        "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": list(TOKEN_ENDPOINT_AUTH_METHODS),
         **overrides,
     }

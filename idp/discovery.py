@@ -1,4 +1,4 @@
-"""The OpenID Provider and RFC 8414 metadata documents: static per deployment, so computed once."""
+"""The OpenID Provider and RFC 8414 metadata documents: derived from the enforced settings, computed once."""
 
 from __future__ import annotations
 
@@ -7,12 +7,21 @@ import json
 from typing import Any
 
 from django.urls import reverse
+from oauth2_provider.settings import oauth2_settings
 
 from .authorization import PROMPT_VALUES, RESPONSE_MODES
-from .claims import SCOPES, supported_claims
-from .conf import idp_settings
+from .claims import supported_claims
+from .conf import RESPONSE_TYPES, TOKEN_ENDPOINT_AUTH_METHODS, idp_settings
+from .keys import ALGORITHM
 
-CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+# PKCE: the authorization endpoint and the code's save-time check accept S256 alone.
+CODE_CHALLENGE_METHODS = ("S256",)
+# A person's ``sub`` is the same towards every client (``User.sub``): public, never pairwise.
+SUBJECT_TYPES = ("public",)
+# Claims every ID token may carry besides those the scopes release (idp.claims).
+ID_TOKEN_CLAIMS = ("iss", "aud", "exp", "iat", "auth_time", "nonce", "azp")
+# Settings the documents are derived from: a change to either computes them again.
+SOURCE_SETTINGS = frozenset({"OAUTH2_PROVIDER", "IDP"})
 
 
 def _endpoint(name: str) -> str:
@@ -20,7 +29,12 @@ def _endpoint(name: str) -> str:
 
 
 def authorization_server_metadata() -> dict[str, Any]:
-    """RFC 8414 metadata: advertise only what this server actually does."""
+    """RFC 8414 metadata: advertise only what this server actually does.
+
+    Grant types and scopes are what DOT's settings let through (the token endpoint refuses any other
+    grant type; the scopes backend names every scope); the rest are the values the endpoints accept.
+    """
+    client_auth_methods = [method for method in TOKEN_ENDPOINT_AUTH_METHODS if method != "none"]
     return {
         "issuer": idp_settings.ISSUER,
         "authorization_endpoint": _endpoint("authorize"),
@@ -28,14 +42,15 @@ def authorization_server_metadata() -> dict[str, Any]:
         "jwks_uri": _endpoint("jwks-info"),
         "revocation_endpoint": _endpoint("revoke-token"),
         "introspection_endpoint": _endpoint("introspect"),
-        "scopes_supported": list(SCOPES),
-        "response_types_supported": ["code"],
+        "scopes_supported": list(oauth2_settings.SCOPES_BACKEND_CLASS().get_all_scopes()),
+        "response_types_supported": list(RESPONSE_TYPES),
         "response_modes_supported": list(RESPONSE_MODES),
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "token_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],
-        "revocation_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],
-        "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
-        "code_challenge_methods_supported": ["S256"],
+        "grant_types_supported": list(oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED),
+        "token_endpoint_auth_methods_supported": list(TOKEN_ENDPOINT_AUTH_METHODS),
+        "revocation_endpoint_auth_methods_supported": list(TOKEN_ENDPOINT_AUTH_METHODS),
+        # Introspection answers confidential clients only.
+        "introspection_endpoint_auth_methods_supported": client_auth_methods,
+        "code_challenge_methods_supported": list(CODE_CHALLENGE_METHODS),
         "authorization_response_iss_parameter_supported": True,
     }
 
@@ -46,9 +61,9 @@ def openid_configuration() -> dict[str, Any]:
         **authorization_server_metadata(),
         "userinfo_endpoint": _endpoint("user-info"),
         "end_session_endpoint": _endpoint("rp-initiated-logout"),
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "claims_supported": ["iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", *supported_claims()],
+        "subject_types_supported": list(SUBJECT_TYPES),
+        "id_token_signing_alg_values_supported": [ALGORITHM],
+        "claims_supported": [*ID_TOKEN_CLAIMS, *supported_claims()],
         "prompt_values_supported": list(PROMPT_VALUES),
         "claims_parameter_supported": True,
         "request_parameter_supported": False,
@@ -63,5 +78,11 @@ def _serialised(kind: str, issuer: str) -> bytes:
 
 
 def document_bytes(kind: str) -> bytes:
-    """The serialised document (``"openid"`` or ``"oauth"``), computed once per issuer."""
+    """The serialised document (``"openid"`` or ``"oauth"``), computed once per issuer and settings."""
     return _serialised(kind, idp_settings.ISSUER)
+
+
+def forget_documents(*, setting: str, **kwargs: Any) -> None:
+    """``setting_changed`` receiver: the documents are computed again after their settings change."""
+    if setting in SOURCE_SETTINGS:
+        _serialised.cache_clear()

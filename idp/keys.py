@@ -93,10 +93,10 @@ def _load(pem: str) -> jwk.JWK:
 
 
 def active_key() -> jwk.JWK:
-    """The private key that signs new ID tokens."""
-    from .conf import idp_settings
+    """The private key that signs new ID tokens: ``OAUTH2_PROVIDER['OIDC_RSA_PRIVATE_KEY']``."""
+    from oauth2_provider.settings import oauth2_settings  # not at import: project/settings.py imports us
 
-    return _load(idp_settings.SIGNING_KEY)
+    return _load(oauth2_settings.OIDC_RSA_PRIVATE_KEY)
 
 
 def kid_of(key: jwk.JWK) -> str:
@@ -115,10 +115,11 @@ def _jwks(active_pem: str, retired_pems: tuple[str, ...]) -> bytes:
 
 
 def jwks_document() -> bytes:
-    """The JSON Web Key Set with every public key, active first; computed once per key set."""
-    from .conf import idp_settings
+    """The JSON Web Key Set with every public key, active first (then ``OIDC_RSA_PRIVATE_KEYS_INACTIVE``);
+    computed once per key set."""
+    from oauth2_provider.settings import oauth2_settings
 
-    return _jwks(idp_settings.SIGNING_KEY, tuple(idp_settings.RETIRED_SIGNING_KEYS))
+    return _jwks(oauth2_settings.OIDC_RSA_PRIVATE_KEY, tuple(oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE))
 
 
 @functools.lru_cache(maxsize=8)
@@ -128,11 +129,13 @@ def _by_kid(active_pem: str, retired_pems: tuple[str, ...]) -> dict[str, jwk.JWK
 
 def verification_key(kid: str | None) -> jwk.JWK | None:
     """The published key with this ``kid`` (active or retired), or None."""
-    from .conf import idp_settings
+    from oauth2_provider.settings import oauth2_settings
 
     if not kid:
         return None
-    return _by_kid(idp_settings.SIGNING_KEY, tuple(idp_settings.RETIRED_SIGNING_KEYS)).get(kid)
+    return _by_kid(
+        oauth2_settings.OIDC_RSA_PRIVATE_KEY, tuple(oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE)
+    ).get(kid)
 
 
 @functools.lru_cache(maxsize=4)
@@ -150,9 +153,9 @@ def sign_jwt(claims: dict) -> str:
     header registries (dozens of deep copies) for every token: the key and the encoded header are
     prepared once per key.
     """
-    from .conf import idp_settings
+    from oauth2_provider.settings import oauth2_settings
 
-    private_key, header = _signer(idp_settings.SIGNING_KEY)
+    private_key, header = _signer(oauth2_settings.OIDC_RSA_PRIVATE_KEY)
     payload = base64url_encode(json.dumps(claims, default=str).encode())
     signing_input = f"{header}.{payload}"
     signature = private_key.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())

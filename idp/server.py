@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749 import errors, utils
 from oauthlib.oauth2.rfc6749.endpoints.base import catch_errors_and_unavailability
@@ -33,17 +34,17 @@ def _refresh_token_only_for_offline_access(token: dict, token_handler, request) 
     return token
 
 
-def _access_token_lifetime(default: int):
-    """oauthlib asks this for ``expires_in``: the client's own lifetime, else the provider's."""
+def _access_token_lifetime(request) -> int:
+    """oauthlib asks this for ``expires_in``: the client's own lifetime, else the provider's.
 
-    def expires_in(request) -> int:
-        lifetime = getattr(request.client, "access_token_lifetime", None)
-        if lifetime:
-            low, high = idp_settings.CLIENT_ACCESS_TOKEN_LIFETIME_BOUNDS
-            return min(max(lifetime, low), high)
-        return default
-
-    return expires_in
+    The provider's is ``OAUTH2_PROVIDER['ACCESS_TOKEN_EXPIRE_SECONDS']``, read per token rather than
+    when DOT builds (and then keeps) the server, so a changed setting applies at once.
+    """
+    lifetime = getattr(request.client, "access_token_lifetime", None)
+    if lifetime:
+        low, high = idp_settings.CLIENT_ACCESS_TOKEN_LIFETIME_BOUNDS
+        return min(max(lifetime, low), high)
+    return oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS
 
 
 class _UserinfoInsufficientScope(errors.InsufficientScopeError):
@@ -80,10 +81,9 @@ class IdpServer(Server):
     authorization request checks of ``idp.authorization``."""
 
     def __init__(self, request_validator, token_expires_in=None, *args, **kwargs):
-        default = (
-            token_expires_in if isinstance(token_expires_in, int) else idp_settings.ACCESS_TOKEN_LIFETIME
-        )
-        super().__init__(request_validator, _access_token_lifetime(default), *args, **kwargs)
+        # DOT passes ACCESS_TOKEN_EXPIRE_SECONDS as it was when the server was built; the per-token
+        # function reads the setting itself.
+        super().__init__(request_validator, _access_token_lifetime, *args, **kwargs)
         for grant in (self.auth_grant, self.openid_connect_auth, self.refresh_grant):
             grant.register_token_modifier(_refresh_token_only_for_offline_access)
         for grant in (self.auth_grant, self.openid_connect_auth):

@@ -64,10 +64,14 @@ _signing_key, _retired_keys = load_signing_keys(
     dev_dir=Path(os.environ.get("IDP_DEV_KEYS_DIR", BASE_DIR / "var" / "keys")) if DEVELOPMENT else None,
 )
 
+# DOT's settings: the issuer, the signing keys, lifetimes and the OAuth 2.1 defaults (idp.conf).
+OAUTH2_PROVIDER = oauth2_provider_settings(
+    OIDC_ISS_ENDPOINT=IDP_ISSUER,
+    OIDC_RSA_PRIVATE_KEY=_signing_key,
+    OIDC_RSA_PRIVATE_KEYS_INACTIVE=_retired_keys,
+)
+# What DOT has no setting for (idp.conf.DEFAULTS).
 IDP = {
-    "ISSUER": IDP_ISSUER,
-    "SIGNING_KEY": _signing_key,
-    "RETIRED_SIGNING_KEYS": _retired_keys,
     "DEMO_DATA_FILE": BASE_DIR / "fixtures" / "demo.json",
     "SITE_NAME": os.environ.get("IDP_SITE_NAME", "Django IdP"),
     "SITE_LOGO": os.environ.get("IDP_SITE_LOGO", ""),
@@ -81,7 +85,6 @@ if _rates := env_list("IDP_API_THROTTLE_RATES"):
         name.strip(): (None if rate.strip() == "none" else rate.strip())
         for name, rate in (item.split("=", 1) for item in _rates)
     }
-OAUTH2_PROVIDER = oauth2_provider_settings(IDP)
 
 AUTH_USER_MODEL = "idp.User"
 OAUTH2_PROVIDER_APPLICATION_MODEL = "idp.Application"
@@ -171,8 +174,8 @@ if REDIS_URL := os.environ.get("REDIS_URL"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Argon2 for people's passwords (paid once per sign-in); a single salted SHA-256 for client
-# secrets, which are long random strings and must not cost a password KDF per token request.
+# Argon2 for people's passwords (paid once per sign-in); one HMAC-SHA256, keyed by a per-secret salt,
+# for client secrets, which are long random strings and must not cost a password KDF per token request.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -25,10 +25,14 @@ ISSUER = "http://127.0.0.1:8000"
 
 
 @pytest.fixture(autouse=True)
-def _issuer(settings):
-    """Every test runs with the same known issuer, whatever PORT or IDP_ISSUER the shell has."""
-    settings.IDP = {**settings.IDP, "ISSUER": ISSUER}
-    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": ISSUER}
+def _oauth2_provider(settings):
+    """Every test runs with the same known issuer, whatever PORT or IDP_ISSUER the shell has, and DOT
+    builds its oauthlib server per request, so a test that changes DOT's settings sees them applied."""
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "OIDC_ISS_ENDPOINT": ISSUER,
+        "ALWAYS_RELOAD_OAUTHLIB_CORE": True,
+    }
 
 
 @pytest.fixture(autouse=True)

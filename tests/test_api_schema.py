@@ -43,7 +43,7 @@ def test_schema_lists_every_operation_with_its_scope(client):
 
 
 def test_security_scheme_points_at_our_own_endpoints(client, settings):
-    settings.IDP = {**settings.IDP, "ISSUER": "http://127.0.0.1:9000"}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": "http://127.0.0.1:9000"}
     doc = schema(client)
     assert doc["servers"] == [{"url": "http://127.0.0.1:9000"}]
     flows = doc["components"]["securitySchemes"]["oauth2"]["flows"]

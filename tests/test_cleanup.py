@@ -18,7 +18,7 @@ from tests.conftest import authorize, exchange
 pytestmark = pytest.mark.django_db
 
 HOUR = timedelta(hours=1)
-IDLE = timedelta(days=30)  # IDP["REFRESH_TOKEN_IDLE_LIFETIME"]
+IDLE = timedelta(days=30)  # OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"]
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ def test_demo_clients_get_the_api_scopes():
 
 
 def test_demo_spa_may_redirect_to_the_api_docs_of_this_issuer(settings):
-    settings.IDP = {**settings.IDP, "ISSUER": "http://127.0.0.1:9000"}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": "http://127.0.0.1:9000"}
     call_command("idp_load_demo")
     spa = Application.objects.get(client_id="demo-spa")
     assert spa.redirect_uris.split() == [

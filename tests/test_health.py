@@ -27,7 +27,7 @@ def test_readyz_checks_database_cache_and_key(client):
 
 @pytest.mark.django_db
 def test_readyz_is_503_without_a_usable_signing_key(client, settings):
-    settings.IDP = {**settings.IDP, "SIGNING_KEY": "not a key"}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEY": "not a key"}
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["signing_key"] == "unavailable"

@@ -62,11 +62,11 @@ def test_ensure_key_file_keeps_an_existing_key(tmp_path):
 def test_after_rotation_old_id_tokens_still_verify_and_work_as_logout_hints(client, settings, tokens):
     from tests.conftest import verify_id_token
 
-    old_key = settings.IDP["SIGNING_KEY"]
-    settings.IDP = {
-        **settings.IDP,
-        "SIGNING_KEY": generate_private_key_pem(),
-        "RETIRED_SIGNING_KEYS": [old_key],
+    old_key = settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"]
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "OIDC_RSA_PRIVATE_KEY": generate_private_key_pem(),
+        "OIDC_RSA_PRIVATE_KEYS_INACTIVE": [old_key],
     }
     assert verify_id_token(client, tokens["id_token"])["aud"] == "web-client"
     response = client.get(
@@ -78,7 +78,7 @@ def test_after_rotation_old_id_tokens_still_verify_and_work_as_logout_hints(clie
     )
     assert response.status_code == 302
     # Once the old key is no longer published, its tokens stop verifying.
-    settings.IDP = {**settings.IDP, "RETIRED_SIGNING_KEYS": []}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEYS_INACTIVE": []}
     response = client.get(
         "/end-session",
         {
@@ -96,7 +96,7 @@ def test_new_id_tokens_are_signed_with_the_active_key(logged_in, web_client, set
     from tests.conftest import authorize, exchange
 
     new_key = generate_private_key_pem()
-    settings.IDP = {**settings.IDP, "SIGNING_KEY": new_key}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEY": new_key}
     id_token = exchange(logged_in, web_client, authorize(logged_in, web_client)).json()["id_token"]
     token = jws.JWS()
     token.deserialize(id_token)
@@ -110,7 +110,7 @@ def test_sign_jwt_makes_a_jws_that_jwcrypto_verifies(settings):
     from idp.keys import sign_jwt
 
     pem = generate_private_key_pem()
-    settings.IDP = {**settings.IDP, "SIGNING_KEY": pem}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEY": pem}
     key = jwk.JWK.from_pem(pem.encode())
     claims = {"iss": "http://127.0.0.1:8000", "sub": "42", "aud": "rp", "exp": 2000000000, "nonce": "é"}
     public = jwk.JWK(**json.loads(key.export_public()))

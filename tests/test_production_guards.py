@@ -78,7 +78,7 @@ def test_loopback_detection(url, loopback):
 
 @pytest.mark.django_db
 def test_demo_loader_refuses_a_production_issuer(settings):
-    settings.IDP = {**settings.IDP, "ISSUER": "https://id.example.com"}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": "https://id.example.com"}
     with pytest.raises(CommandError, match="not a loopback"):
         call_command("idp_load_demo")
 
@@ -88,7 +88,7 @@ def test_demo_credentials_block_production_start(settings):
     load_demo_data(read_demo_file())
     checks.refuse_unsafe_start()  # loopback issuer: fine
     assert checks.check_demo_credentials(None) == []
-    settings.IDP = {**settings.IDP, "ISSUER": "https://id.example.com"}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": "https://id.example.com"}
     with pytest.raises(ImproperlyConfigured, match="demo credentials"):
         checks.refuse_unsafe_start()
     [error] = checks.check_demo_credentials(None)
@@ -109,7 +109,7 @@ def test_changed_demo_passwords_no_longer_block(settings):
         app.client_secret = "rotated-" + app.client_id + "-" + "x" * 40
         app.redirect_uris = "https://spa.example.com/callback"
         app.save()
-    settings.IDP = {**settings.IDP, "ISSUER": "https://id.example.com"}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": "https://id.example.com"}
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     checks.refuse_unsafe_start()
 
@@ -119,7 +119,7 @@ def test_changed_demo_passwords_no_longer_block(settings):
     [("https://id.example.com/path", "idp.E001"), ("http://id.example.com", "idp.E002")],
 )
 def test_issuer_checks(settings, issuer, error_id):
-    settings.IDP = {**settings.IDP, "ISSUER": issuer}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": issuer}
     assert [m.id for m in checks.check_issuer(None)] == [error_id]
 
 
@@ -169,13 +169,13 @@ def test_development_email_defaults_to_the_console():
 def test_production_refuses_email_that_is_never_delivered(settings, backend):
     settings.EMAIL_BACKEND = f"django.core.mail.backends.{backend}.EmailBackend"
     assert checks.check_email_backend(None) == []  # loopback issuer: development
-    settings.IDP = {**settings.IDP, "ISSUER": "https://id.example.com"}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": "https://id.example.com"}
     assert [m.id for m in checks.check_email_backend(None)] == ["idp.E007"]
     with pytest.raises(ImproperlyConfigured, match="does not deliver email"):
         checks.refuse_unsafe_start()
 
 
 def test_production_accepts_smtp_email(settings):
-    settings.IDP = {**settings.IDP, "ISSUER": "https://id.example.com"}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": "https://id.example.com"}
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     assert checks.check_email_backend(None) == []

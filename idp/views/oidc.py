@@ -11,9 +11,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.exceptions import InvalidOIDCClientError, InvalidOIDCRedirectURIError, OIDCError
 from oauth2_provider.models import get_application_model
+from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import RPInitiatedLogoutView, UserInfoView
 
-from ..conf import idp_settings
 from ..discovery import document_bytes
 from ..keys import jwks_document
 from .tokens import form_problem
@@ -25,7 +25,7 @@ LOGOUT_MARKER = "idp_logout_confirm"
 def _public_json(body: bytes) -> HttpResponse:
     response = HttpResponse(body, content_type="application/json")
     response["Access-Control-Allow-Origin"] = "*"
-    response["Cache-Control"] = f"public, max-age={idp_settings.METADATA_MAX_AGE}"
+    response["Cache-Control"] = f"public, max-age={oauth2_settings.OIDC_JWKS_MAX_AGE_SECONDS}"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -1,0 +1,181 @@
+"""idp.checks: every system check id, one case per rule, asserting the exact ids."""
+
+import pytest
+from django.core import checks
+from django.test import override_settings
+
+from idp.demo import load_demo_data, read_demo_file
+from idp.keys import generate_private_key_pem
+
+PRODUCTION = "https://id.example.com"
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def idp_check_ids() -> list[str]:
+    """The ids of every idp check message, as ``manage.py check --database default`` finds them."""
+    return [
+        message.id for message in checks.run_checks(databases=["default"]) if message.id.startswith("idp.")
+    ]
+
+
+def dot(settings, **values) -> None:
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, **values}
+
+
+@pytest.fixture
+def production(settings):
+    """A production issuer that passes every check: https, email that is delivered."""
+    dot(settings, OIDC_ISS_ENDPOINT=PRODUCTION)
+    settings.EMAIL_BACKEND = SMTP
+
+
+@pytest.mark.django_db
+def test_defaults_pass():
+    assert idp_check_ids() == []
+
+
+@pytest.mark.django_db
+def test_a_sound_production_configuration_passes(production):
+    assert idp_check_ids() == []
+
+
+# --- idp.E001, idp.E002: the issuer ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "issuer",
+    [
+        "",  # DOT's default: the issuer would be taken from each request's host
+        "id.example.com",
+        "ftp://id.example.com",
+        "https://id.example.com/path",
+        "https://id.example.com/",
+        "https://id.example.com?tenant=1",
+        "https://",
+    ],
+)
+def test_an_issuer_that_is_not_a_bare_origin_is_e001(settings, issuer):
+    dot(settings, OIDC_ISS_ENDPOINT=issuer)
+    settings.EMAIL_BACKEND = SMTP  # not loopback: production, whose email must be delivered (idp.E007)
+    assert idp_check_ids() == ["idp.E001"]
+
+
+@pytest.mark.django_db
+def test_a_plain_http_issuer_off_loopback_is_e002(settings):
+    dot(settings, OIDC_ISS_ENDPOINT="http://id.example.com")
+    settings.EMAIL_BACKEND = SMTP
+    assert idp_check_ids() == ["idp.E002"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("issuer", ["http://127.0.0.1:8000", "http://localhost:9000", "http://[::1]:8000"])
+def test_a_plain_http_loopback_issuer_passes(settings, issuer):
+    dot(settings, OIDC_ISS_ENDPOINT=issuer)
+    assert idp_check_ids() == []
+
+
+# --- idp.E003: the signing key -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_no_signing_key_is_e003(settings):
+    dot(settings, OIDC_RSA_PRIVATE_KEY="")
+    assert idp_check_ids() == ["idp.E003"]
+
+
+@pytest.mark.django_db
+def test_another_signing_key_passes(settings):
+    dot(settings, OIDC_RSA_PRIVATE_KEY=generate_private_key_pem())
+    assert idp_check_ids() == []
+
+
+# --- idp.E004: demo credentials ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_demo_credentials_on_a_production_issuer_are_e004(production):
+    load_demo_data(read_demo_file())
+    assert idp_check_ids() == ["idp.E004"]
+
+
+@pytest.mark.django_db
+def test_demo_credentials_on_a_loopback_issuer_pass():
+    load_demo_data(read_demo_file())
+    assert idp_check_ids() == []
+
+
+# --- idp.E005, idp.W001: the accent colour ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("color", ["red", "#0b57d", "#0b57d0;", 11720400, None])
+def test_an_accent_colour_that_is_not_rrggbb_is_e005(settings, color):
+    settings.IDP = {**settings.IDP, "ACCENT_COLOR": color}
+    assert idp_check_ids() == ["idp.E005"]
+
+
+@pytest.mark.django_db
+def test_an_accent_colour_unreadable_on_white_is_w001(settings):
+    settings.IDP = {**settings.IDP, "ACCENT_COLOR": "#ffcc00"}
+    assert idp_check_ids() == ["idp.W001"]
+
+
+# --- idp.E006: rates --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("setting", ["API_THROTTLE_RATES", "PASSWORD_RESET_RATES"])
+def test_an_unreadable_rate_is_e006(settings, setting):
+    settings.IDP = {**settings.IDP, setting: {"client": "often", "user": "0/fortnight"}}
+    assert idp_check_ids() == ["idp.E006", "idp.E006"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rates", [None, {}, {"client": None, "user": "5/second"}])
+def test_no_or_readable_rates_pass(settings, rates):
+    settings.IDP = {**settings.IDP, "API_THROTTLE_RATES": rates}
+    assert idp_check_ids() == []
+
+
+# --- idp.E007: email that is never delivered ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("backend", ["console", "locmem"])
+def test_undelivered_email_on_a_production_issuer_is_e007(production, settings, backend):
+    settings.EMAIL_BACKEND = f"django.core.mail.backends.{backend}.EmailBackend"
+    assert idp_check_ids() == ["idp.E007"]
+
+
+# --- idp.E008, idp.W002: IDP keys ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "dot_name"),
+    [
+        ("ISSUER", "OIDC_ISS_ENDPOINT"),
+        ("SIGNING_KEY", "OIDC_RSA_PRIVATE_KEY"),
+        ("ACCESS_TOKEN_LIFETIME", "ACCESS_TOKEN_EXPIRE_SECONDS"),
+        ("CLEANUP_BATCH_SIZE", "CLEAR_EXPIRED_TOKENS_BATCH_SIZE"),
+    ],
+)
+def test_an_idp_key_that_dot_holds_is_e008_naming_dots_key(settings, name, dot_name):
+    settings.IDP = {**settings.IDP, name: "a value"}
+    assert idp_check_ids() == ["idp.E008"]
+    [message] = [m for m in checks.run_checks() if m.id == "idp.E008"]
+    assert f"OAUTH2_PROVIDER[{dot_name!r}]" in message.hint
+
+
+@pytest.mark.django_db
+def test_an_unknown_idp_key_is_w002(settings):
+    settings.IDP = {**settings.IDP, "SITE_NAMES": "Typo ID"}
+    assert idp_check_ids() == ["idp.W002"]
+
+
+def test_without_an_idp_dict_the_idp_key_check_passes():
+    from idp.checks import check_idp_keys
+
+    with override_settings(IDP={}):
+        assert check_idp_keys(None) == []
