@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from jwcrypto import jws, jwt
 from jwcrypto.common import JWException
@@ -10,12 +11,19 @@ from jwcrypto.common import JWException
 from .conf import idp_settings
 from .keys import verification_key
 
+# RFC 7515 §7.1: three base64url segments. jwcrypto decodes each with Python's lenient base64, which
+# skips characters outside the alphabet, and verifies the signature over the segments re-encoded: a
+# token with junk inserted would pass as the genuine one it was made from.
+COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
 
 def verified_claims(token: str) -> dict | None:
     """The claims of an ID token signed by one of our published keys for our issuer, else None.
 
     Expiry is not checked: a hint stays a valid statement of who the RP thinks is signed in.
     """
+    if not isinstance(token, str) or not COMPACT_JWS.fullmatch(token):
+        return None
     try:
         unverified = jws.JWS()
         unverified.deserialize(token)
