@@ -17,22 +17,8 @@ module registry), ``pkce`` and ``forms`` (shared with the benchmark and the end-
 (authorization requests), ``tokens`` (token endpoint, ID tokens, userinfo), ``plans/`` (one module
 per plan section, each check registered with ``@module``) and ``runner``.
 
-Entry points: :data:`MODULES` (the registry), :func:`select_modules`, :func:`run_selftest` and
-:func:`summary_line`. ``manage.py idp_selftest`` only parses arguments and prints.
+Entry points, all in ``runner``: :data:`MODULES` (the registry, filled by importing ``runner``),
+:func:`select_modules`, :func:`run_selftest` and :func:`summary_line`. ``manage.py idp_selftest``
+only parses arguments and prints. This file imports nothing, so that the shared ``pkce`` and
+``forms`` modules can be imported without the self-test's checks.
 """
-
-from . import plans  # noqa: F401 - registers every module of every plan, in plan order
-from .registry import MODULES, PLANS, Config, Module, Result, Status, select_modules, summary_line
-from .runner import run_selftest
-
-__all__ = [
-    "MODULES",
-    "PLANS",
-    "Config",
-    "Module",
-    "Result",
-    "Status",
-    "run_selftest",
-    "select_modules",
-    "summary_line",
-]

@@ -1,12 +1,36 @@
-"""Run the selected modules one after the other within the time budget."""
+"""The self-test's entry points: select modules of the registered plans, run them within the time budget."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
 
+from . import plans  # noqa: F401 - registers every module of every plan, in plan order
 from .context import Context, Shared
-from .registry import MODULES, CheckFailed, Config, Module, ModuleSkipped, Result, Status
+from .registry import (
+    MODULES,
+    PLANS,
+    CheckFailed,
+    Config,
+    Module,
+    ModuleSkipped,
+    Result,
+    Status,
+    select_modules,
+    summary_line,
+)
+
+__all__ = [
+    "MODULES",
+    "PLANS",
+    "Config",
+    "Module",
+    "Result",
+    "Status",
+    "run_selftest",
+    "select_modules",
+    "summary_line",
+]
 
 
 def run_selftest(

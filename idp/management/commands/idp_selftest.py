@@ -16,7 +16,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 
 try:
-    from oidc_selftest import PLANS, Config, Result, Status, run_selftest, select_modules, summary_line
+    from oidc_selftest.runner import PLANS, Config, Result, Status, run_selftest, select_modules, summary_line
 except ImportError as exc:  # idp installed as a package, without the repository around it
     if exc.name != "oidc_selftest":
         raise
