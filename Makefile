@@ -53,4 +53,4 @@ format: $(BIN)/.installed
 # Benchmark (not a test): full flows and single endpoints on the production server, as ratios to a
 # bare Django JSON view and a bare DRF view served the same way. BENCH_ARGS="--database postgres".
 bench: $(BIN)/.installed
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

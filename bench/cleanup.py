@@ -1,7 +1,7 @@
 """Benchmark: `manage.py idp_cleartokens` against DOT's `cleartokens` on identical PostgreSQL tables.
 
-Usage: python bench/cleanup.py [--preload 1000000] [--commands idp_cleartokens cleartokens]
-It fills a fresh database as ``bench/run.py --preload N`` does (N access tokens, half expired, each
+Usage: python -m bench.cleanup [--preload 1000000] [--commands idp_cleartokens cleartokens]
+It fills a fresh database as ``python -m bench.run --preload N`` does (N access tokens, half expired, each
 with a refresh token, plus N/4 long-expired tokens without one), copies it once per command (a
 PostgreSQL template copy, so each command starts from the same rows) and times each command alone,
 with the production batch size and pause. Wall time, not a timed test.
@@ -17,10 +17,8 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.run import create_database, manage, preload, provider_env  # noqa: E402
+from .preload import preload
+from .server import ROOT, create_database, manage, provider_env
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 

@@ -1,6 +1,6 @@
 """Where a flow's CPU goes: each step of the benchmark's flow run in-process, timed and profiled.
 
-Usage: python bench/cpu_profile.py [--database sqlite|postgres] [-n 300] [--profile authorize|token|...]
+Usage: python -m bench.cpu_profile [--database sqlite|postgres] [-n 300] [--profile authorize|token|...]
 It calls the provider's WSGI application directly (no HTTP server, no load generator), so the
 figures are the provider's own CPU per request. With ``--profile STEP`` it prints that step's
 hottest functions (cProfile, sorted by cumulative or own time) and its SQL statements.
@@ -19,17 +19,10 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from oidc_selftest.pkce import pkce_pair
 
-from bench.run import (  # noqa: E402
-    CLIENT,
-    REDIRECT_URI,
-    authorization_url,
-    create_database,
-    hidden_fields,
-    pkce,
-)
+from .client import CLIENT, REDIRECT_URI, approval, authorization_url
+from .server import ROOT, create_database
 
 STEPS = ("authorize", "token", "userinfo", "api", "introspection", "discovery")
 
@@ -187,7 +180,7 @@ def one_round(args, call, base, cookies, times, profiles, captured, *, last: boo
         captured[step] = [q["sql"][:200] for q in ctx.captured_queries]
 
     def authorize_env(i):
-        verifier, challenge = pkce()
+        verifier, challenge = pkce_pair()
         codes.append(verifier)
         return environ("GET", authorization_url(base, challenge), headers={"Cookie": cookies})
 
@@ -278,7 +271,7 @@ def sign_in(call: Caller, base: str) -> str:
     request(environ("POST", f"{base}/login", body=body, headers={"Cookie": jar, "Referer": f"{base}/login"}))
     cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
     # Allow the demo client once, so later authorizations are silent.
-    _verifier, challenge = pkce()
+    _verifier, challenge = pkce_pair()
     url = authorization_url(base, challenge)
     status, headers, body = call(environ("GET", url, headers={"Cookie": cookie}))
     if status == 200:
@@ -286,7 +279,7 @@ def sign_in(call: Caller, base: str) -> str:
             environ(
                 "POST",
                 url,
-                body=urlencode({**hidden_fields(body.decode()), "allow": "1"}).encode(),
+                body=urlencode(approval(body.decode())).encode(),
                 headers={"Cookie": cookie, "Referer": url},
             )
         )

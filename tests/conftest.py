@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import secrets
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from jwcrypto import jwk, jwt
 
+from oidc_selftest.pkce import pkce_pair
 from tests.factories import (
     CLIENT_SECRET,
     ApplicationFactory,
@@ -75,12 +74,6 @@ def public_client(db):
 @pytest.fixture
 def service_client(db):
     return ServiceClientFactory(client_id="service-client")
-
-
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
 
 
 def basic_auth(client_id: str, secret: str = CLIENT_SECRET) -> str:

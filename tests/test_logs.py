@@ -14,9 +14,9 @@ from django.db import connections
 from django.test.testcases import LiveServerThread
 
 from idp.logs import REDACTED, redact
+from oidc_selftest.forms import forms_of
 from tests.conftest import REDIRECT_URI, pkce_pair, query_of
 from tests.crash_urls import FAILURE
-from tests.e2e.rp import forms_of
 from tests.factories import CLIENT_SECRET, PASSWORD
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
@@ -151,20 +151,18 @@ def sign_in_and_allow(browser: requests.Session, base: str, authorize_url: str) 
     """A person's browser: to the login page, sign in, allow on the consent page; the redirect's Location."""
     login_page = browser.get(authorize_url, timeout=TIMEOUT)
     (login_form,) = forms_of(login_page.text)
-    fields = {field["name"]: field.get("value", "") for field in login_form["inputs"]}
+    fields = login_form.values()
     consent_page = browser.post(
-        urljoin(login_page.url, login_form["attrs"]["action"]),
+        urljoin(login_page.url, login_form.attrs["action"]),
         data={**fields, "username": "alice", "password": PASSWORD},
         headers={"Referer": login_page.url},
         timeout=TIMEOUT,
     )
     assert consent_page.status_code == 200, consent_page.text[:500]
-    (consent_form,) = (
-        form for form in forms_of(consent_page.text) if form["attrs"].get("id") == "consent-form"
-    )
+    (consent_form,) = (form for form in forms_of(consent_page.text) if form.attrs.get("id") == "consent-form")
     hidden = {
         field["name"]: field.get("value", "")
-        for field in consent_form["inputs"]
+        for field in consent_form.fields
         if field.get("type") == "hidden"
     }
     answer = browser.post(

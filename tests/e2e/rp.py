@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
+
+from oidc_selftest.forms import forms_of
 
 from .live_server import REQUEST_TIMEOUT, LiveIdp
 
@@ -20,35 +21,6 @@ WEB = ("demo-web", "demo-web-secret")
 OTHER_WEB = ("demo-web-2", "demo-web-2-secret")
 SERVICE = ("demo-service", "demo-service-secret")
 ALICE = {"username": "alice", "password": "alice-demo-password"}
-
-
-class _Forms(HTMLParser):
-    """Every <form> of a page: its attributes and the attributes of its named <input> elements."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.forms: list[dict] = []
-        self._current: dict | None = None
-
-    def handle_starttag(self, tag, attrs):
-        attributes = {name: value or "" for name, value in attrs}
-        if tag == "form":
-            self._current = {"attrs": attributes, "inputs": []}
-            self.forms.append(self._current)
-        elif tag == "input" and self._current is not None and "name" in attributes:
-            self._current["inputs"].append(attributes)
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._current = None
-
-
-def forms_of(html: str) -> list[dict]:
-    """The forms of ``html``; attribute values come back with HTML entities already unescaped."""
-    parser = _Forms()
-    parser.feed(html)
-    parser.close()
-    return parser.forms
 
 
 def query_of(url: str) -> dict[str, str]:
@@ -85,12 +57,12 @@ def sign_in_and_allow(discovery: dict, authorization_url: str) -> str:
         assert login_page.status_code == 200, login_page.text[:500]
         assert urlsplit(login_page.url).path == "/login", login_page.url
         (login_form,) = forms_of(login_page.text)
-        fields = {field["name"]: field.get("value", "") for field in login_form["inputs"]}
+        fields = login_form.values()
         assert fields["csrfmiddlewaretoken"]
         assert urlsplit(fields["next"]).path == urlsplit(discovery["authorization_endpoint"]).path
 
         consent_page = browser.post(
-            urljoin(login_page.url, login_form["attrs"]["action"]),
+            urljoin(login_page.url, login_form.attrs["action"]),
             data={"csrfmiddlewaretoken": fields["csrfmiddlewaretoken"], "next": fields["next"], **ALICE},
             headers={"Referer": login_page.url},
             timeout=REQUEST_TIMEOUT,
@@ -98,11 +70,11 @@ def sign_in_and_allow(discovery: dict, authorization_url: str) -> str:
         assert consent_page.status_code == 200, consent_page.text[:500]
         assert consent_page.url.startswith(discovery["authorization_endpoint"]), consent_page.url
         (consent_form,) = (
-            form for form in forms_of(consent_page.text) if form["attrs"].get("id") == "consent-form"
+            form for form in forms_of(consent_page.text) if form.attrs.get("id") == "consent-form"
         )
         hidden = {
             field["name"]: field.get("value", "")
-            for field in consent_form["inputs"]
+            for field in consent_form.fields
             if field.get("type") == "hidden"
         }
         assert hidden["csrfmiddlewaretoken"]

@@ -4,8 +4,6 @@ screenshotted."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 import secrets
 from urllib.parse import urlencode
@@ -13,6 +11,8 @@ from urllib.parse import urlencode
 import pytest
 import requests
 from playwright.sync_api import expect
+
+from oidc_selftest.pkce import pkce_pair
 
 from .browser import RP_ORIGIN, check_page, to_the_app
 from .live_server import REQUEST_TIMEOUT
@@ -27,8 +27,7 @@ def authorization_url(
     live_idp, client_id: str, *, scope: str = "openid profile email", **extra
 ) -> tuple[str, str]:
     """An authorization request with PKCE S256; returns the URL and its code_verifier."""
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    verifier, challenge = pkce_pair()
     params = {
         "response_type": "code",
         "client_id": client_id,

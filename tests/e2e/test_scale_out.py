@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-import secrets
 from urllib.parse import urlencode, urljoin
 
 import pytest
 import requests
 
 from idp.keys import generate_private_key_pem
+from oidc_selftest.forms import forms_of
+from oidc_selftest.pkce import pkce_pair
 
 from .live_server import (
     _HOSTILE_ENV,
@@ -20,7 +19,7 @@ from .live_server import (
     fresh_postgres_database,
     serving_with_gunicorn,
 )
-from .rp import ALICE, REDIRECT_URI, WEB, forms_of, query_of
+from .rp import ALICE, REDIRECT_URI, WEB, query_of
 
 pytestmark = pytest.mark.e2e
 
@@ -51,8 +50,7 @@ def two_instances(tmp_path):
 
 def test_a_flow_crosses_instances(two_instances):
     (a, b), issuer = two_instances
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    verifier, challenge = pkce_pair()
     params = {
         "response_type": "code", "client_id": WEB[0], "redirect_uri": REDIRECT_URI,
         "scope": "openid profile email", "state": "st", "nonce": "nn",
@@ -62,7 +60,7 @@ def test_a_flow_crosses_instances(two_instances):
         # Sign in on B (the session lands in Redis)...
         login = browser.get(f"{b}/login", timeout=REQUEST_TIMEOUT)
         (form,) = forms_of(login.text)
-        token = next(f["value"] for f in form["inputs"] if f["name"] == "csrfmiddlewaretoken")
+        token = form.values()["csrfmiddlewaretoken"]
         signed_in = browser.post(
             f"{b}/login", data={"csrfmiddlewaretoken": token, **ALICE}, headers={"Referer": f"{b}/login"},
             allow_redirects=False, timeout=REQUEST_TIMEOUT,
@@ -71,8 +69,8 @@ def test_a_flow_crosses_instances(two_instances):
         # ...and authorize on A, which knows that session.
         consent = browser.get(f"{a}/authorize?{urlencode(params)}", timeout=REQUEST_TIMEOUT)
         assert consent.status_code == 200 and "consent-form" in consent.text, consent.url
-        (form,) = [f for f in forms_of(consent.text) if f["attrs"].get("id") == "consent-form"]
-        hidden = {f["name"]: f.get("value", "") for f in form["inputs"] if f.get("type") == "hidden"}
+        (form,) = [f for f in forms_of(consent.text) if f.attrs.get("id") == "consent-form"]
+        hidden = {f["name"]: f.get("value", "") for f in form.fields if f.get("type") == "hidden"}
         answer = browser.post(
             consent.url, data={**hidden, "allow": "1"}, headers={"Referer": consent.url},
             allow_redirects=False, timeout=REQUEST_TIMEOUT,

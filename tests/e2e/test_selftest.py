@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 SELFTEST_TIMEOUT = 240.0
 
 # The module ids of the three OpenID Foundation plans (../shared/reference/oidf-test-plans.md),
-# written out here rather than read from idp.selftest so that a module dropped there is noticed.
+# written out here rather than read from oidc_selftest so that a module dropped there is noticed.
 BASIC_OP = [
     "oidcc-server",
     "oidcc-response-type-missing",

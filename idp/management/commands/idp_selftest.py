@@ -1,7 +1,9 @@
 """Run the OpenID Foundation certification checks (Basic, Config, RP-Initiated Logout) against a deployment.
 
-The checks themselves live in :mod:`idp.selftest`; this command parses arguments and prints one line
-per module, then ``N passed, M failed[, K skipped]``. Exit status 1 if any module failed.
+The checks themselves live in the ``oidc_selftest`` package at the top of the repository, outside the
+reusable app and its wheel; this command parses arguments and prints one line per module, then
+``N passed, M failed[, K skipped]``. Exit status 1 if any module failed. Run it from a checkout
+(``manage.py`` puts the checkout on ``sys.path``), or put a checkout on ``PYTHONPATH``.
 
 Secrets can come from the environment instead of the command line (which other local users may see):
 ``IDP_SELFTEST_CLIENT_SECRET``, ``IDP_SELFTEST_CLIENT2_SECRET``, ``IDP_SELFTEST_PASSWORD``.
@@ -13,9 +15,17 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from idp.selftest import PLANS, Config, Result, Status, run_selftest, select_modules, summary_line
-
-DEFAULTS = Config(issuer="")
+try:
+    from oidc_selftest.runner import PLANS, Config, Result, Status, run_selftest, select_modules, summary_line
+except ImportError as exc:  # idp installed as a package, without the repository around it
+    if exc.name != "oidc_selftest":
+        raise
+    SELFTEST_MISSING = (
+        "idp_selftest needs the oidc_selftest package, which is not part of the installed idp app: "
+        "run manage.py from a checkout of the repository, or put that checkout on PYTHONPATH."
+    )
+else:
+    SELFTEST_MISSING = ""
 
 
 class Command(BaseCommand):
@@ -28,34 +38,37 @@ class Command(BaseCommand):
     requires_migrations_checks = False
 
     def add_arguments(self, parser) -> None:
+        if SELFTEST_MISSING:
+            raise SystemExit(SELFTEST_MISSING)
+        defaults = Config(issuer="")
         env = os.environ.get
         parser.add_argument("--issuer", required=True, help="The issuer URL, e.g. https://id.example.com")
-        parser.add_argument("--client-id", default=DEFAULTS.client_id)
+        parser.add_argument("--client-id", default=defaults.client_id)
         parser.add_argument(
             "--client-secret",
-            default=env("IDP_SELFTEST_CLIENT_SECRET", DEFAULTS.client_secret),
+            default=env("IDP_SELFTEST_CLIENT_SECRET", defaults.client_secret),
             help="default: $IDP_SELFTEST_CLIENT_SECRET or the demo secret",
         )
-        parser.add_argument("--client2-id", default=DEFAULTS.client2_id)
+        parser.add_argument("--client2-id", default=defaults.client2_id)
         parser.add_argument(
             "--client2-secret",
-            default=env("IDP_SELFTEST_CLIENT2_SECRET", DEFAULTS.client2_secret),
+            default=env("IDP_SELFTEST_CLIENT2_SECRET", defaults.client2_secret),
             help="default: $IDP_SELFTEST_CLIENT2_SECRET or the demo secret",
         )
-        parser.add_argument("--username", default=DEFAULTS.username)
+        parser.add_argument("--username", default=defaults.username)
         parser.add_argument(
             "--password",
-            default=env("IDP_SELFTEST_PASSWORD", DEFAULTS.password),
+            default=env("IDP_SELFTEST_PASSWORD", defaults.password),
             help="default: $IDP_SELFTEST_PASSWORD or the demo password",
         )
         parser.add_argument(
             "--redirect-uri",
-            default=DEFAULTS.redirect_uri,
+            default=defaults.redirect_uri,
             help="registered for both clients; nothing needs to listen there",
         )
         parser.add_argument(
             "--post-logout-redirect-uri",
-            default=DEFAULTS.post_logout_redirect_uri,
+            default=defaults.post_logout_redirect_uri,
             help="registered for the first client",
         )
         parser.add_argument("--plan", choices=[*PLANS, "all"], default="all")
@@ -64,12 +77,12 @@ class Command(BaseCommand):
             "--slow", action="store_true", help="really wait 30 s in oidcc-codereuse-30seconds"
         )
         parser.add_argument(
-            "--timeout", type=float, default=DEFAULTS.request_timeout, help="seconds per HTTP request"
+            "--timeout", type=float, default=defaults.request_timeout, help="seconds per HTTP request"
         )
         parser.add_argument(
             "--max-time",
             type=float,
-            default=DEFAULTS.max_time,
+            default=defaults.max_time,
             help="seconds for the whole run (30 more with --slow)",
         )
 

@@ -1,0 +1,65 @@
+"""The browser: one cookie jar following the provider's redirects, stopping at the relying party."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin
+
+import requests
+
+from .forms import Form
+from .http import add_query, origin_of, short_url
+from .registry import MAX_REDIRECTS, CheckFailed
+
+if TYPE_CHECKING:
+    from .context import Context
+
+
+@dataclass
+class Landing:
+    """Where a navigation ended: a redirect to the relying party (not followed), or a page."""
+
+    response: requests.Response
+    rp_location: str | None = None
+
+
+class Browser:
+    """One user agent with its own cookie jar, following the provider's redirects like a browser."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.session = requests.Session()
+
+    def navigate(
+        self,
+        method: str,
+        url: str,
+        *,
+        data: list[tuple[str, str]] | dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Landing:
+        for _ in range(MAX_REDIRECTS):
+            response = self.ctx.http(method, url, session=self.session, data=data, headers=headers)
+            location = response.headers.get("Location")
+            if response.status_code in {301, 302, 303, 307, 308} and location:
+                target = urljoin(response.url, location)
+                if self.ctx.is_rp_target(target):
+                    return Landing(response=response, rp_location=target)
+                if response.status_code not in {307, 308}:
+                    method, data = "GET", None
+                headers = None
+                url = target
+                continue
+            return Landing(response=response)
+        raise CheckFailed(f"more than {MAX_REDIRECTS} redirects from {short_url(url)}")
+
+    def submit(
+        self, page: requests.Response, form: Form, *, click: str | None, fill: dict[str, str] | None = None
+    ) -> Landing:
+        action = urljoin(page.url, form.attrs.get("action") or page.url)
+        data = form.submission(click, fill or {})
+        headers = {"Referer": page.url, "Origin": origin_of(page.url)}
+        if form.attrs.get("method", "get").lower() == "post":
+            return self.navigate("POST", action, data=data, headers=headers)
+        return self.navigate("GET", add_query(short_url(action), data), headers=headers)

@@ -1,0 +1,126 @@
+"""The plans, the verdicts, the run's configuration and the registry of modules."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .context import Context
+
+PLANS: dict[str, str] = {
+    "config": "oidcc-config-certification-test-plan",
+    "basic": "oidcc-basic-certification-test-plan",
+    "logout": "oidcc-rp-initiated-logout-certification-test-plan",
+}
+
+USER_AGENT = "idp-selftest/1 (+python-requests)"
+CLOCK_SKEW = 300  # seconds of clock difference tolerated between this machine and the provider
+MAX_REDIRECTS = 10
+MAX_DETAIL = 400
+
+
+class Status(StrEnum):
+    PASS = "PASS"  # noqa: S105 - a verdict, not a password
+    WARN = "WARN"
+    FAIL = "FAIL"
+    SKIP = "SKIP"
+
+
+class CheckFailed(Exception):
+    """The provider did something a module does not accept: the module FAILs with this detail."""
+
+
+class ModuleSkipped(Exception):
+    """The module does not apply to this provider (by the plan's own skip rules)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Where the provider is and what the relying party knows about itself."""
+
+    issuer: str
+    client_id: str = "demo-web"
+    client_secret: str = "demo-web-secret"  # noqa: S105 - the public development demo client
+    client2_id: str = "demo-web-2"
+    client2_secret: str = "demo-web-2-secret"  # noqa: S105
+    username: str = "alice"
+    password: str = "alice-demo-password"  # noqa: S105
+    redirect_uri: str = "http://127.0.0.1:8765/callback"
+    post_logout_redirect_uri: str = "http://127.0.0.1:8765/logged-out"
+    slow: bool = False
+    request_timeout: float = 10.0
+    max_time: float = 120.0
+    verify_tls: bool = True
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    secret: str
+
+
+ModuleFunction = Callable[["Context"], tuple[Status, str]]
+
+
+@dataclass(frozen=True)
+class Module:
+    id: str
+    plan: str
+    summary: str
+    run: ModuleFunction
+
+
+@dataclass(frozen=True)
+class Result:
+    module: Module
+    status: Status
+    detail: str
+    seconds: float
+
+    def line(self) -> str:
+        if self.status is Status.PASS or not self.detail:
+            return f"{self.status.value} {self.module.id}"
+        return f"{self.status.value} {self.module.id}: {self.detail}"
+
+
+MODULES: list[Module] = []
+
+
+def module(module_id: str, plan: str, summary: str) -> Callable[[ModuleFunction], ModuleFunction]:
+    """Register a module function under its conformance-suite id, in plan order."""
+    if plan not in PLANS:
+        raise ValueError(f"unknown plan {plan!r}")
+
+    def register(function: ModuleFunction) -> ModuleFunction:
+        if any(existing.id == module_id for existing in MODULES):
+            raise ValueError(f"duplicate module id {module_id!r}")
+        MODULES.append(Module(id=module_id, plan=plan, summary=summary, run=function))
+        return function
+
+    return register
+
+
+def select_modules(plan: str = "all", only: str | None = None) -> list[Module]:
+    """The modules of ``plan`` (``basic``, ``config``, ``logout`` or ``all``), or just ``only``."""
+    if plan != "all" and plan not in PLANS:
+        raise ValueError(f"unknown plan {plan!r}: choose one of {', '.join([*PLANS, 'all'])}")
+    chosen = [m for m in MODULES if plan == "all" or m.plan == plan]
+    if only is not None:
+        chosen = [m for m in chosen if m.id == only]
+        if not chosen:
+            raise ValueError(f"unknown module {only!r} (in plan {plan!r})")
+    order = list(PLANS)
+    return sorted(chosen, key=lambda m: order.index(m.plan))
+
+
+def summary_line(results: Iterable[Result]) -> str:
+    """``38 passed, 2 failed`` (WARN counts as passed), then ``, N skipped`` if any were skipped."""
+    counts = Counter(result.status for result in results)
+    line = f"{counts[Status.PASS] + counts[Status.WARN]} passed, {counts[Status.FAIL]} failed"
+    if counts[Status.SKIP]:
+        line += f", {counts[Status.SKIP]} skipped"
+    return line
