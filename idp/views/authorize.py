@@ -8,7 +8,6 @@ pages for requests that must not be redirected.
 from __future__ import annotations
 
 import json
-import re
 import time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -30,12 +29,11 @@ from ..claims import requested_claims
 from ..conf import idp_settings
 from ..consent import Decision, consent_need, decide, record_consent
 from ..id_tokens import verified_claims
+from ..pkce import pkce_problem
 from ..presentation import authorization_error_text, client_card, describe_claims, describe_scopes
 from ..server import random_token
 from ..sessions import AMR_KEY, authentication_time
 
-# RFC 7636 §4.2: 43 to 128 characters of the unreserved set.
-CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 # The consent form says it is the consent form; any other POST is an authorization request.
 CONSENT_MARKER = "idp_consent"
 # Prompt values a fresh sign-in answers: the login page is also where another account is chosen.
@@ -148,22 +146,14 @@ class IdpAuthorizationView(AuthorizationView):
                     ),
                     credentials,
                 )
-        if not credentials.get("code_challenge") and self.nonce_replaces_pkce(credentials, scopes):
-            pass  # OAuth 2.1 §7.5.1: this confidential OpenID client protects its code with the nonce
-        elif credentials.get("code_challenge_method") != "S256":
-            raise _redirectable_error(
-                errors.InvalidRequestError(
-                    description="PKCE is required, with code_challenge_method=S256 (plain is not accepted)."
-                ),
-                credentials,
-            )
-        elif not CODE_CHALLENGE.match(credentials.get("code_challenge") or ""):
-            raise _redirectable_error(
-                errors.InvalidRequestError(
-                    description="code_challenge must be 43-128 unreserved characters."
-                ),
-                credentials,
-            )
+        if problem := pkce_problem(
+            credentials["request"].client,
+            code_challenge=credentials.get("code_challenge"),
+            code_challenge_method=credentials.get("code_challenge_method"),
+            nonce=credentials.get("nonce"),
+            scopes=scopes,
+        ):
+            raise _redirectable_error(errors.InvalidRequestError(description=problem), credentials)
         for resource in request.GET.getlist("resource"):
             if not _is_resource_indicator(resource):
                 raise _redirectable_error(_invalid_target(), credentials)
@@ -175,16 +165,6 @@ class IdpAuthorizationView(AuthorizationView):
         # oauthlib's request, validated: a silent answer issues its code from it (``issue_code``).
         self.validated_request = credentials.get("request")
         return scopes, credentials
-
-    def nonce_replaces_pkce(self, credentials, scopes) -> bool:
-        """A client the operator allowed to send a nonce instead of PKCE, and it did (with openid)."""
-        application = hot_path.application(credentials["client_id"])
-        return (
-            application is not None
-            and application.may_use_nonce_instead_of_pkce
-            and bool(credentials.get("nonce"))
-            and "openid" in scopes
-        )
 
     def check_session(self, request, credentials) -> None:
         """``max_age`` and ``id_token_hint`` against this browser session (OIDC Core 3.1.2.1)."""
