@@ -1,10 +1,12 @@
-"""What an authorization request may say beyond oauthlib's checks: response_mode, prompt, claims."""
+"""What an authorization request may say beyond oauthlib's checks, and the iss its answers carry."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from oauth2_provider.oauth2_validators import is_valid_resource_uri
 from oauthlib.oauth2.rfc6749 import errors
 
 # OIDC Core 3.1.2.1 values this provider acts on (and advertises). ``create`` (Prompt Create 1.0) is
@@ -91,3 +93,36 @@ def claims_request_problem(claims_request: Any) -> str | None:
 def _ascii(value: str) -> str:
     """A request value safe to quote in ``error_description`` (RFC 6749 §4.1.2.1's character set)."""
     return "".join(c for c in value if " " <= c <= "~" and c not in '"\\')[:40]
+
+
+def is_resource_indicator(value: str) -> bool:
+    """RFC 8707 §2: an absolute URI without a fragment. DOT's check raises on some, e.g. ``http://[``."""
+    try:
+        return is_valid_resource_uri(value)
+    except ValueError:
+        return False
+
+
+def invalid_target() -> errors.CustomOAuth2Error:
+    return errors.CustomOAuth2Error(
+        error="invalid_target",
+        description="A resource is not an absolute URI without a fragment (RFC 8707).",
+    )
+
+
+def parsed_json(value: Any) -> Any:
+    """A JSON text parsed (a ``claims`` request the consent form carries back), else None."""
+    if isinstance(value, str) and value:
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value or None
+
+
+def with_iss(uri: str, issuer: str) -> str:
+    """``uri`` with exactly one RFC 9207 ``iss`` query parameter, equal to ``issuer``: every answer has it."""
+    parts = urlsplit(uri)
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != "iss"]
+    query.append(("iss", issuer))
+    return urlunsplit(parts._replace(query=urlencode(query)))

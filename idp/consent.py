@@ -42,24 +42,42 @@ def consent_need(user, application, *, scopes: Iterable[str], claims: Iterable[s
     )
 
 
-class Decision(enum.Enum):
+class Outcome(enum.Enum):
     """What an authorization request gets from the person's side."""
 
-    ISSUE = "issue"  # a code, without a page
-    ASK = "ask"  # the consent page
+    SILENT = "silent"  # a code, without a page
+    PAGE = "page"  # the consent page
     CONSENT_REQUIRED = "consent_required"  # the page is needed, but prompt=none forbids it
 
 
-def decide(need: ConsentNeed, *, application, prompt: Iterable[str]) -> Decision:
-    """The consent decision, the only one: remembered consent, first-party clients and ``prompt``.
+@dataclass(frozen=True)
+class Decision:
+    """The consent decision for one request, the scopes it is about and the need it was made from."""
 
-    A first-party client (``skip_authorization``) counts as allowed everything it may ask for,
-    but ``prompt=consent`` still shows the page (OIDC Core 3.1.2.1), as for any client.
+    outcome: Outcome
+    scopes: tuple[str, ...]
+    need: ConsentNeed
+
+
+def decide(
+    user, application, *, scopes: Iterable[str], claims: Iterable[str], prompt: Iterable[str]
+) -> Decision:
+    """The consent decision, the only one: ``offline_access``, stored consent, first-party clients, prompt.
+
+    ``offline_access`` needs the person's explicit consent, asked for this time (OIDC Core 11):
+    without ``prompt=consent`` it is left out of the request. A first-party client
+    (``skip_authorization``) counts as allowed everything it may ask for, but ``prompt=consent``
+    still shows the page (OIDC Core 3.1.2.1), as for any client.
     """
     prompt = set(prompt)
+    if "consent" not in prompt:
+        scopes = [scope for scope in scopes if scope != "offline_access"]
+    need = consent_need(user, application, scopes=scopes, claims=claims)
     if "consent" not in prompt and (need.satisfied or application.skip_authorization):
-        return Decision.ISSUE
-    return Decision.CONSENT_REQUIRED if "none" in prompt else Decision.ASK
+        outcome = Outcome.SILENT
+    else:
+        outcome = Outcome.CONSENT_REQUIRED if "none" in prompt else Outcome.PAGE
+    return Decision(outcome, scopes=tuple(scopes), need=need)
 
 
 def record_consent(

@@ -132,10 +132,6 @@ class Application(AbstractApplication):
         return self.is_active
 
     @property
-    def may_use_nonce_instead_of_pkce(self) -> bool:
-        return self.allow_nonce_instead_of_pkce and self.client_type == self.CLIENT_CONFIDENTIAL
-
-    @property
     def jwk_key(self) -> jwk.JWK:
         from .keys import active_key
 

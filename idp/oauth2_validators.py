@@ -6,7 +6,6 @@ import base64
 import binascii
 import hashlib
 import json
-import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote_plus
@@ -24,7 +23,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import hot_path
+from . import hot_path, pkce
 from .audit import Event, record
 from .claims import claim_values, claims_for, requested_claims, supported_claims
 from .clients import previous_secret_matches
@@ -36,10 +35,6 @@ AccessToken = get_access_token_model()
 Grant = get_grant_model()
 RefreshToken = get_refresh_token_model()
 IDToken = get_id_token_model()
-
-
-# RFC 7636 §4.1: code-verifier = 43*128unreserved
-_CODE_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 
 
 class _Replayed(Exception):
@@ -207,17 +202,20 @@ class IdpOAuth2Validator(OAuth2Validator):
     # --- authorization codes ---------------------------------------------------------------------
 
     def is_pkce_required(self, client_id, request) -> bool:
-        """Always, except for confidential OpenID clients the operator allowed to use a nonce instead."""
+        """``idp.pkce``: always, except for confidential clients the operator allowed a nonce instead."""
         client = request.client if request.client is not None else self._load_application(client_id, request)
-        return not (client is not None and client.may_use_nonce_instead_of_pkce)
+        return pkce.pkce_required(client)
 
     def _create_authorization_code(self, request, code, expires=None):
         """Store the code with its S256 challenge and how and when the approving session signed in."""
-        exempt = request.code_challenge is None and not self.is_pkce_required(request.client_id, request)
-        if request.code_challenge_method != "S256" and not exempt:
-            raise errors.InvalidRequestError(
-                description="PKCE with code_challenge_method=S256 is required.", request=request
-            )
+        if problem := pkce.pkce_problem(
+            request.client,
+            code_challenge=request.code_challenge,
+            code_challenge_method=request.code_challenge_method,
+            nonce=request.nonce,
+            scopes=request.scopes,
+        ):
+            raise errors.InvalidRequestError(description=problem, request=request)
         if expires is None:
             expires = timezone.now() + timedelta(seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS)
         return hot_path.INSERT_GRANT.save(
@@ -229,7 +227,7 @@ class IdpOAuth2Validator(OAuth2Validator):
                 redirect_uri=request.redirect_uri,
                 scope=" ".join(request.scopes),
                 code_challenge=request.code_challenge or "",
-                code_challenge_method="" if exempt else "S256",
+                code_challenge_method="S256" if request.code_challenge else "",
                 nonce=request.nonce or "",
                 claims=json.dumps(request.claims or {}),
                 resource=getattr(request, "resource", None) or [],
@@ -253,7 +251,8 @@ class IdpOAuth2Validator(OAuth2Validator):
         is revoked (RFC 6749 §4.1.2). A code of a person deactivated since is refused, and so is a
         ``code_verifier`` that is malformed or that comes for a code issued without a challenge.
         """
-        _check_code_verifier_syntax(request)
+        if problem := pkce.code_verifier_problem(request.code_verifier):
+            raise errors.InvalidRequestError(description=problem, request=request)
         grant = self._grant(code, request)
         if grant is None or grant.application_id != client.pk:
             return False
@@ -263,11 +262,8 @@ class IdpOAuth2Validator(OAuth2Validator):
             return False
         if grant.is_expired() or not person_may_use_tokens(grant.user):
             return False
-        if not grant.code_challenge and request.code_verifier is not None:
-            # oauthlib ignores a verifier when the code has no challenge (RFC 9700 §4.8.2: a downgrade).
-            raise errors.InvalidGrantError(
-                description="code_verifier sent for a code issued without a code_challenge.", request=request
-            )
+        if problem := pkce.downgrade_problem(grant.code_challenge, code_verifier=request.code_verifier):
+            raise errors.InvalidGrantError(description=problem, request=request)
         request.scopes = grant.scope.split()
         request.user = grant.user
         request.auth_time = grant.auth_time
@@ -533,16 +529,6 @@ def _basic_credentials(auth_string: str | None, request) -> tuple[str | None, st
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
         return None, None
     return unquote_plus(client_id), unquote_plus(secret)
-
-
-def _check_code_verifier_syntax(request) -> None:
-    """RFC 7636 §4.1: 43 to 128 unreserved characters; anything else is a malformed request."""
-    verifier = request.code_verifier
-    if verifier is not None and not (isinstance(verifier, str) and _CODE_VERIFIER.fullmatch(verifier)):
-        raise errors.InvalidRequestError(
-            description="code_verifier must be 43 to 128 characters: letters, digits, '-', '.', '_', '~'.",
-            request=request,
-        )
 
 
 def _claims_request(request) -> dict:

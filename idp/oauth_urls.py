@@ -7,7 +7,7 @@ any signed-in user. The paths sit at the site root so that the issuer is the bar
 from django.urls import path
 
 from .cors import token_endpoint_cors
-from .views.consent import IdpAuthorizationView
+from .views.authorize import IdpAuthorizationView
 from .views.oidc import (
     IdpRPInitiatedLogoutView,
     IdpUserInfoView,

@@ -1,4 +1,4 @@
-"""oauthlib's OpenID server: offline_access-only refresh tokens, request checks, RFC 6750 userinfo errors."""
+"""oauthlib's OpenID server: one code issuer, offline_access refresh tokens, request and userinfo checks."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import secrets
 from functools import cached_property
 
 from oauth2_provider.settings import oauth2_settings
-from oauthlib.common import Request
+from oauthlib.common import Request, add_params_to_uri
 from oauthlib.oauth2.rfc6749 import errors, utils
 from oauthlib.oauth2.rfc6749.endpoints.base import catch_errors_and_unavailability
+from oauthlib.oauth2.rfc6749.grant_types import AuthorizationCodeGrant
 from oauthlib.openid import Server
 
 from .authorization import check_authorization_request, check_claims_parameter
@@ -45,6 +46,42 @@ def _access_token_lifetime(request) -> int:
         low, high = idp_settings.CLIENT_ACCESS_TOKEN_LIFETIME_BOUNDS
         return min(max(lifetime, low), high)
     return oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS
+
+
+class IdpAuthorizationCodeGrant(AuthorizationCodeGrant):
+    """oauthlib's authorization code grant, with one issuer for every code: ``issue_code``."""
+
+    def create_authorization_response(self, request, token_handler):
+        """oauthlib's (for the consent page's approval): validate, errors as oauthlib answers them, issue."""
+        try:
+            self.validate_authorization_request(request)
+        except errors.FatalClientError:
+            raise
+        except errors.OAuth2Error as error:
+            request.redirect_uri = request.redirect_uri or self.error_uri
+            fragment = request.response_mode == "fragment"
+            return {"Location": add_params_to_uri(request.redirect_uri, error.twotuples, fragment)}, None, 302
+        return self.issue_code(request, token_handler)
+
+    def create_authorization_code(self, request) -> dict[str, str]:
+        """A new code (with the request's ``state``) from ``random_token``, like every token issued here."""
+        code = {"code": random_token()}
+        if request.state:
+            code["state"] = request.state
+        return code
+
+    def issue_code(self, request, token_handler=None) -> tuple[dict, None, int]:
+        """The code for a request validated moments ago, stored, in the redirect that answers the request.
+
+        The consent page's approval comes here after its validation above; an approval decided without
+        the page (remembered consent, a first-party client) comes from the authorization endpoint, which
+        has just validated the request itself.
+        """
+        code = self.create_authorization_code(request)
+        for modifier in self._code_modifiers:
+            code = modifier(code, token_handler, request)
+        self.request_validator.save_authorization_code(request.client_id, code, request)
+        return self.prepare_authorization_response(request, code, {}, None, 302)
 
 
 class _UserinfoInsufficientScope(errors.InsufficientScopeError):
@@ -84,12 +121,22 @@ class IdpServer(Server):
         # DOT passes ACCESS_TOKEN_EXPIRE_SECONDS as it was when the server was built; the per-token
         # function reads the setting itself.
         super().__init__(request_validator, _access_token_lifetime, *args, **kwargs)
+        # oauthlib builds its code grants itself (the OpenID one wraps a plain one, which does the
+        # work); they become ours in place, keeping every hook oauthlib registered on them.
+        for grant in (self.auth_grant, self.openid_connect_auth.proxy_target):
+            grant.__class__ = IdpAuthorizationCodeGrant
         for grant in (self.auth_grant, self.openid_connect_auth, self.refresh_grant):
             grant.register_token_modifier(_refresh_token_only_for_offline_access)
         for grant in (self.auth_grant, self.openid_connect_auth):
             # Run once the client and redirect URI are validated, before oauthlib's OpenID checks.
             grant.custom_validators.pre_auth.append(check_authorization_request)
         self.openid_connect_auth.custom_validators.pre_auth.append(check_claims_parameter)
+
+    def issue_code(self, request) -> str:
+        """The redirect URI answering an authorization request validated moments ago: with a new code."""
+        grant = self.openid_connect_auth if "openid" in request.scopes else self.auth_grant
+        headers, _, _ = grant.issue_code(request)
+        return headers["Location"]
 
     def validate_userinfo_request(self, request) -> None:
         """oauthlib's, telling a token without ``openid`` (insufficient_scope) from an invalid one.

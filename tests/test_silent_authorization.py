@@ -1,12 +1,14 @@
 """A remembered approval issues its code without a second validation: the same code as the consent page's."""
 
 import json
+import re
 
 import pytest
 from django.forms.models import model_to_dict
 
 from idp.models import Grant
 from tests.conftest import ISSUER, authorize, authorize_params, exchange, pkce_pair, query_of, verify_id_token
+from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +56,16 @@ def test_a_silent_answer_for_a_plain_oauth_request_has_no_openid_parts(logged_in
     authz = authorize(logged_in, web_client, **params)
     body = exchange(logged_in, web_client, authz).json()
     assert "id_token" not in body and body["scope"] == "profile"
+
+
+def test_every_way_of_approving_issues_codes_of_one_kind(logged_in, web_client):
+    """One issuer and one generator: the consent page's POST, a remembered consent and a first-party
+    client each give a code of 43 URL-safe characters (256 random bits)."""
+    from_page = authorize(logged_in, web_client).code  # the page, approved by the person
+    remembered = authorize(logged_in, web_client).code  # silent now
+    first_party = ApplicationFactory(client_id="first-party", skip_authorization=True)
+    response = logged_in.get("/authorize", authorize_params(first_party, challenge=pkce_pair()[1]))
+    assert response.status_code == 302 and "form" not in (response.context or {})
+    codes = [from_page, remembered, query_of(response["Location"])["code"]]
+    assert [len(code) for code in codes] == [43, 43, 43]
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", code) for code in codes)

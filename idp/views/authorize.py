@@ -1,16 +1,13 @@
-"""The authorization endpoint: DOT's AuthorizationView with the OpenID behaviours plain DOT lacks.
+"""The authorization endpoint: validate, session policy, the consent decision, then a code or a page.
 
-PKCE S256 only; ``iss`` on every response; ``prompt``, ``max_age`` and ``id_token_hint``; remembered
-consent, decided here alone; requests by POST; ``offline_access`` only with ``prompt=consent``; error
-pages for requests that must not be redirected.
+DOT's AuthorizationView, plus: ``idp.pkce``, ``idp.sessions``, ``idp.consent``'s decision, one code issuer
+(``idp.server``), ``iss`` on every answer, requests by POST, error pages for what must not be redirected.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import time
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
@@ -21,37 +18,22 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
-from oauth2_provider.oauth2_validators import is_valid_resource_uri
 from oauth2_provider.views import AuthorizationView
 from oauthlib.oauth2.rfc6749 import errors
 
 from .. import hot_path
+from ..authorization import invalid_target, is_resource_indicator, parsed_json, with_iss
 from ..claims import requested_claims
 from ..conf import idp_settings
-from ..consent import Decision, consent_need, decide, record_consent
-from ..id_tokens import verified_claims
+from ..consent import Outcome, decide, record_consent
+from ..pkce import pkce_problem
 from ..presentation import authorization_error_text, client_card, describe_claims, describe_scopes
-from ..server import random_token
-from ..sessions import AMR_KEY, authentication_time
+from ..sessions import SessionProblem, authentication_methods, authentication_time, session_problem
 
-# RFC 7636 §4.2: 43 to 128 characters of the unreserved set.
-CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 # The consent form says it is the consent form; any other POST is an authorization request.
 CONSENT_MARKER = "idp_consent"
 # Prompt values a fresh sign-in answers: the login page is also where another account is chosen.
 ANSWERED_BY_SIGNING_IN = frozenset({"login", "select_account"})
-
-
-class ReauthenticationRequired(Exception):
-    """The session is too old for ``max_age``, or belongs to someone other than ``id_token_hint``."""
-
-
-def with_iss(uri: str, issuer: str) -> str:
-    """``uri`` with exactly one RFC 9207 ``iss`` query parameter, equal to ``issuer``."""
-    parts = urlsplit(uri)
-    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != "iss"]
-    query.append(("iss", issuer))
-    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def _redirectable_error(error: errors.OAuth2Error, credentials: dict) -> OAuthToolkitError:
@@ -83,7 +65,7 @@ class IdpAuthorizationView(AuthorizationView):
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
-        """Validate, answer ``prompt``, then the consent decision: ``idp.consent.decide``'s alone.
+        """Validate → session policy → the consent decision → a code, the consent page or an error.
 
         Replaces DOT's ``get``, which issues a code without any consent decision when the request
         says ``approval_prompt=auto`` and the person holds any live token for the client (whatever
@@ -95,25 +77,33 @@ class IdpAuthorizationView(AuthorizationView):
             scopes, credentials = self.validate_authorization_request(request)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
-        except ReauthenticationRequired:
-            return self.redirect_to_fresh_login(drop={"max_age", "id_token_hint"})
-        prompt = _prompt(request)
-        if "login" in prompt:
-            return self.handle_prompt_login()
         application = hot_path.application(credentials["client_id"])
+        prompt = _prompt(request)
+
+        problem = session_problem(
+            request, max_age=request.GET.get("max_age"), id_token_hint=request.GET.get("id_token_hint")
+        )
+        if problem is SessionProblem.SIGN_IN_AGAIN and "none" not in prompt:
+            return self.redirect_to_fresh_login(drop={"max_age", "id_token_hint"})
+        if problem is not None:
+            error = errors.InvalidRequestError(description=problem.value)
+            if problem is SessionProblem.SIGN_IN_AGAIN:
+                error = errors.LoginRequired()  # prompt=none: OIDC Core 3.1.2.6
+            return self.error_response(_redirectable_error(error, credentials), application)
+        if "login" in prompt:
+            return self.redirect_to_fresh_login()
         if "select_account" in prompt:
             return self.account_choice(application)
-        context = {
-            "application": application,
-            "scopes": scopes,
-            "claims": json.dumps(credentials["claims"]) if credentials.get("claims") else None,
-            "resource": " ".join(request.GET.getlist("resource")) or None,
-        }
-        for name in ("client_id", "redirect_uri", "response_type", "state", "nonce", "code_challenge"):
-            context[name] = credentials.get(name)
-        context["code_challenge_method"] = credentials.get("code_challenge_method")
-        self.oauth2_data = context  # the consent form's hidden fields (DOT's get_initial)
-        return self.consent_or_silent_answer(context)
+
+        claims = requested_claims(credentials.get("claims"))
+        decision = decide(request.user, application, scopes=scopes, claims=claims, prompt=prompt)
+        if decision.outcome is Outcome.SILENT:
+            return self.issue_code(credentials["request"], scopes=decision.scopes, application=application)
+        if decision.outcome is Outcome.CONSENT_REQUIRED:
+            error = errors.ConsentRequired(state=credentials.get("state"))
+            uri = credentials["redirect_uri"]
+            return self.redirect(uri + ("&" if "?" in uri else "?") + error.urlencoded, application)
+        return self.consent_page(decision, credentials, application)
 
     # --- validation ------------------------------------------------------------------------------
 
@@ -137,83 +127,25 @@ class IdpAuthorizationView(AuthorizationView):
                     {"state": request.GET.get("state"), "redirect_uri": oauthlib_error.redirect_uri},
                 ) from exc
             raise
-        for parameter, error in (
-            ("request", "request_not_supported"),
-            ("request_uri", "request_uri_not_supported"),
-        ):
+        for parameter in ("request", "request_uri"):
             if parameter in request.GET:
+                error = f"{parameter}_not_supported"
+                description = f"The {parameter} parameter is not supported."
                 raise _redirectable_error(
-                    errors.CustomOAuth2Error(
-                        error=error, description=f"The {parameter} parameter is not supported."
-                    ),
-                    credentials,
+                    errors.CustomOAuth2Error(error, description=description), credentials
                 )
-        if not credentials.get("code_challenge") and self.nonce_replaces_pkce(credentials, scopes):
-            pass  # OAuth 2.1 §7.5.1: this confidential OpenID client protects its code with the nonce
-        elif credentials.get("code_challenge_method") != "S256":
-            raise _redirectable_error(
-                errors.InvalidRequestError(
-                    description="PKCE is required, with code_challenge_method=S256 (plain is not accepted)."
-                ),
-                credentials,
-            )
-        elif not CODE_CHALLENGE.match(credentials.get("code_challenge") or ""):
-            raise _redirectable_error(
-                errors.InvalidRequestError(
-                    description="code_challenge must be 43-128 unreserved characters."
-                ),
-                credentials,
-            )
+        if problem := pkce_problem(
+            credentials["request"].client,
+            code_challenge=credentials.get("code_challenge"),
+            code_challenge_method=credentials.get("code_challenge_method"),
+            nonce=credentials.get("nonce"),
+            scopes=scopes,
+        ):
+            raise _redirectable_error(errors.InvalidRequestError(description=problem), credentials)
         for resource in request.GET.getlist("resource"):
-            if not _is_resource_indicator(resource):
-                raise _redirectable_error(_invalid_target(), credentials)
-        if "offline_access" in scopes and "consent" not in _prompt(request):
-            # OIDC Core 11: offline access needs the person's explicit consent, asked for this time.
-            scopes = [scope for scope in scopes if scope != "offline_access"]
-        if request.user.is_authenticated:
-            self.check_session(request, credentials)
-        # oauthlib's request, validated: a silent answer issues its code from it (``issue_code``).
-        self.validated_request = credentials.get("request")
+            if not is_resource_indicator(resource):
+                raise _redirectable_error(invalid_target(), credentials)
         return scopes, credentials
-
-    def nonce_replaces_pkce(self, credentials, scopes) -> bool:
-        """A client the operator allowed to send a nonce instead of PKCE, and it did (with openid)."""
-        application = hot_path.application(credentials["client_id"])
-        return (
-            application is not None
-            and application.may_use_nonce_instead_of_pkce
-            and bool(credentials.get("nonce"))
-            and "openid" in scopes
-        )
-
-    def check_session(self, request, credentials) -> None:
-        """``max_age`` and ``id_token_hint`` against this browser session (OIDC Core 3.1.2.1)."""
-        stale = False
-        if "max_age" in request.GET:
-            try:
-                max_age = int(request.GET["max_age"])
-                if max_age < 0:
-                    raise ValueError
-            except ValueError:
-                raise _redirectable_error(
-                    errors.InvalidRequestError(description="max_age must be a non-negative integer."),
-                    credentials,
-                ) from None
-            auth_time = authentication_time(request)
-            stale = auth_time is None or time.time() - auth_time > max_age
-        someone_else = False
-        if hint := request.GET.get("id_token_hint"):
-            claims = verified_claims(hint)
-            if claims is None:
-                raise _redirectable_error(
-                    errors.InvalidRequestError(description="id_token_hint is not an ID token issued here."),
-                    credentials,
-                )
-            someone_else = claims["sub"] != str(request.user.sub)
-        if stale or someone_else:
-            if "none" in _prompt(request):
-                raise _redirectable_error(errors.LoginRequired(), credentials)
-            raise ReauthenticationRequired
 
     # --- responses -------------------------------------------------------------------------------
 
@@ -242,9 +174,6 @@ class IdpAuthorizationView(AuthorizationView):
     def redirect_to_fresh_login(self, *, drop: set[str] = frozenset()):
         """Send the person to sign in again, then back here without what asked for the new sign-in."""
         return redirect_to_login(self.authorize_url(drop=drop), self.get_login_url(), REDIRECT_FIELD_NAME)
-
-    def handle_prompt_login(self):
-        return self.redirect_to_fresh_login()
 
     def account_choice(self, application):
         """``prompt=select_account`` (OIDC Core 3.1.2.1): continue as the signed-in person, or sign in
@@ -289,8 +218,8 @@ class IdpAuthorizationView(AuthorizationView):
         ):
             return self.form_invalid(form)
         for resource in (data.get("resource") or "").split():
-            if not _is_resource_indicator(resource):
-                error = _invalid_target()
+            if not is_resource_indicator(resource):
+                error = invalid_target()
                 error.state = data.get("state")
                 return self.error_response(
                     OAuthToolkitError(error, redirect_uri=data["redirect_uri"]), application
@@ -301,7 +230,7 @@ class IdpAuthorizationView(AuthorizationView):
                 self.request.user,
                 application,
                 scopes=data["scope"].split(),
-                claims=requested_claims(_json_or_none(data.get("claims"))),
+                claims=requested_claims(parsed_json(data.get("claims"))),
                 request=self.request,
             )
         return response
@@ -313,34 +242,25 @@ class IdpAuthorizationView(AuthorizationView):
         )
         return self.error_page(error, status=400)
 
-    def issue_code(self, context):
-        """The code for an approval decided without the person: DOT's ``form_valid``, minus a second
-        validation.
+    def issue_code(self, request, *, scopes, application):
+        """The code for an approval decided without the page: the one issuer (``IdpServer.issue_code``).
 
-        DOT would put the validated request into a form, read it back and have oauthlib validate
-        it all again (client, redirect URI, scopes, PKCE, the OpenID checks) before issuing the
-        code. Nothing changed since this request was validated, moments ago, in this same HTTP
-        request, so the code is issued from oauthlib's validated request, the way oauthlib's
-        ``AuthorizationCodeGrant.create_authorization_response`` does after its validation (with
-        ``random_token`` for the code, like every token). The
-        consent page's POST still goes DOT's full way: its hidden fields come from the browser.
+        DOT would put the request into a form, read it back and have oauthlib validate it all again;
+        it was validated moments ago in this HTTP request. The consent page's POST reaches the same
+        issuer after oauthlib's full validation: its hidden fields come from the browser.
         """
-        request, application = self.validated_request, context["application"]
-        request.scopes = context["scopes"]  # as validated here: offline_access only with prompt=consent
+        request.scopes = list(scopes)  # as decided: offline_access only with prompt=consent
         request.user = self.request.user
         request.resource = self.request.GET.getlist("resource") or None  # each checked in validation
         for name, value in _how_signed_in(self.request).items():
             setattr(request, name, value)
-        server = self.get_oauthlib_core().server
-        grant_type = server.openid_connect_auth if "openid" in request.scopes else server.auth_grant
         try:
-            code = {"code": random_token(), **({"state": request.state} if request.state else {})}
-            server.request_validator.save_authorization_code(request.client_id, code, request)
+            location = self.get_oauthlib_core().server.issue_code(request)
         except errors.OAuth2Error as error:
-            error = OAuthToolkitError(error, redirect_uri=request.redirect_uri)
-            return self.error_response(error, application)
-        headers, _, _ = grant_type.prepare_authorization_response(request, code, {}, None, 302)
-        return self.redirect(headers["Location"], application)
+            return self.error_response(
+                OAuthToolkitError(error, redirect_uri=request.redirect_uri), application
+            )
+        return self.redirect(location, application)
 
     def render_to_response(self, context, **response_kwargs):
         if "error" in context and "form" not in context:
@@ -360,55 +280,33 @@ class IdpAuthorizationView(AuthorizationView):
             status=status,
         )
 
-    def consent_or_silent_answer(self, context):
-        """``idp.consent.decide``: a code without a page, the consent page, or ``consent_required``."""
-        application = context["application"]
-        claims = requested_claims(_json_or_none(context.get("claims")))
-        need = consent_need(self.request.user, application, scopes=context["scopes"], claims=claims)
-        decision = decide(need, application=application, prompt=_prompt(self.request))
-        if decision is Decision.ISSUE:
-            return self.issue_code(context)
-        if decision is Decision.CONSENT_REQUIRED:
-            error = errors.ConsentRequired(state=context.get("state"))
-            uri = context["redirect_uri"]
-            return self.redirect(uri + ("&" if "?" in uri else "?") + error.urlencoded, application)
+    def consent_page(self, decision, credentials, application):
+        """The consent page, as a person reads it: plain words and the values each new scope would release."""
+        user = self.request.user
+        context = {
+            "application": application,
+            "scopes": decision.scopes,
+            "claims": json.dumps(credentials["claims"]) if credentials.get("claims") else None,
+            "resource": " ".join(self.request.GET.getlist("resource")) or None,
+            **{
+                name: credentials.get(name)
+                for name in ("client_id", "redirect_uri", "response_type", "state")
+            },
+            **{name: credentials.get(name) for name in ("nonce", "code_challenge", "code_challenge_method")},
+        }
+        self.oauth2_data = context  # the consent form's hidden fields (DOT's get_initial)
         return super().render_to_response(
             self.get_context_data(
                 **context,
                 consent_marker=CONSENT_MARKER,
-                # As a person reads it: plain words and the concrete values each scope would release.
                 client=client_card(application),
-                new_scope_items=describe_scopes(self.request.user, need.new_scopes, brief=True),
-                granted_scope_items=describe_scopes(self.request.user, need.granted_scopes),
-                new_claim_items=describe_claims(self.request.user, need.new_claims),
+                new_scope_items=describe_scopes(user, decision.need.new_scopes, brief=True),
+                granted_scope_items=describe_scopes(user, decision.need.granted_scopes),
+                new_claim_items=describe_claims(user, decision.need.new_claims),
             )
         )
 
 
 def _how_signed_in(request) -> dict:
     """When and how the approving session signed in: stored with the code, for the ID token."""
-    return {"auth_time": authentication_time(request), "amr": request.session.get(AMR_KEY, [])}
-
-
-def _json_or_none(value):
-    if isinstance(value, str) and value:
-        try:
-            return json.loads(value)
-        except ValueError:
-            return None
-    return value or None
-
-
-def _is_resource_indicator(value: str) -> bool:
-    """RFC 8707 §2: an absolute URI without a fragment. DOT's check raises on some, e.g. ``http://[``."""
-    try:
-        return is_valid_resource_uri(value)
-    except ValueError:
-        return False
-
-
-def _invalid_target() -> errors.CustomOAuth2Error:
-    return errors.CustomOAuth2Error(
-        error="invalid_target",
-        description="A resource is not an absolute URI without a fragment (RFC 8707).",
-    )
+    return {"auth_time": authentication_time(request), "amr": authentication_methods(request)}
