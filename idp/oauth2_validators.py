@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import unquote_plus
 
-from django.db import router, transaction
 from django.utils import timezone
 from jwcrypto import jws
 from oauth2_provider.models import (
@@ -24,10 +20,8 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import hot_path
-from .audit import Event, record
-from .claims import claim_values, claims_for, requested_claims, supported_claims
-from .clients import previous_secret_matches
+from . import client_auth, hot_path, tokens
+from .claims import claim_values, claims_for, requested_claims
 from .conf import idp_settings
 from .keys import sign_jwt, verification_key
 from .token_checks import person_may_use_tokens, refresh_token_is_live
@@ -42,8 +36,27 @@ IDToken = get_id_token_model()
 _CODE_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 
 
-class _Replayed(Exception):
-    """The code or refresh token being exchanged was used by a concurrent request first."""
+@dataclass
+class TokenRequestState:
+    """What one token request's oauthlib hooks hand each other, typed, instead of ad hoc request attributes.
+
+    oauthlib calls the hooks one by one with the same request; each reads the code once, and the
+    rows made while issuing are saved together by ``save_bearer_token`` (``tokens.save_issued``).
+    """
+
+    code: str | None = None  # the code ``grant`` was looked up for
+    grant: Grant | None = None
+    id_token: IDToken | None = None  # signed, not yet saved
+    access_token: AccessToken | None = None
+    refresh_token: RefreshToken | None = None
+
+
+def state_of(request) -> TokenRequestState:
+    """The state of this oauthlib request, made on first use."""
+    state = getattr(request, "idp_state", None)
+    if state is None:
+        state = request.idp_state = TokenRequestState()
+    return state
 
 
 def _epoch_to_datetime(value: int | float | None) -> datetime | None:
@@ -52,9 +65,6 @@ def _epoch_to_datetime(value: int | float | None) -> datetime | None:
 
 class IdpOAuth2Validator(OAuth2Validator):
     """Claims from the catalogue, real ``auth_time``, S256-only PKCE, codes that betray their reuse."""
-
-    # Claims are released by idp.claims, not by DOT's scope filter.
-    oidc_claim_scope = None
 
     # --- issuer and keys -------------------------------------------------------------------------
 
@@ -72,7 +82,7 @@ class IdpOAuth2Validator(OAuth2Validator):
 
         A token of a deactivated person is treated as unknown, for every bearer check (userinfo, the API).
         """
-        found = hot_path.ACCESS_TOKEN.first(hashlib.sha256(token.encode("utf-8")).hexdigest())
+        found = hot_path.ACCESS_TOKEN.first(tokens.checksum(token))
         return found if found is not None and person_may_use_tokens(found.user) else None
 
     def validate_jwt_bearer_token(self, token, scopes, request) -> bool:
@@ -141,67 +151,31 @@ class IdpOAuth2Validator(OAuth2Validator):
                 request=request,
             ) from None
 
-    # --- client authentication ---------------------------------------------------------------------
+    # --- client authentication (idp.client_auth) ------------------------------------------------
 
     def authenticate_client(self, request, *args, **kwargs) -> bool:
-        """DOT's, with one client identity per request, which then names the client everywhere.
-
-        RFC 6749 §2.3 allows one authentication method per request, and a ``client_id`` in the body
-        of a request authenticated with HTTP Basic must name that same client (§3.2.1). DOT's own
-        ``_authenticate_basic_auth`` compared the two; this class's previous-secret path did not, and
-        oauthlib takes the ID token's ``aud`` from ``request.client_id``: it is set here to the
-        client that authenticated, whatever the body said.
-        """
-        basic = self._extract_basic_auth(request)
-        if basic is not None:
-            if getattr(request, "client_secret", None) is not None:
-                raise errors.InvalidRequestError(
-                    description="Use one client authentication method: HTTP Basic or client_secret in "
-                    "the body, not both.",
-                    request=request,
-                )
-            basic_client_id, _secret = _basic_credentials(basic, request)
-            if request.client_id is not None and request.client_id != basic_client_id:
-                raise errors.InvalidRequestError(
-                    description="client_id in the body differs from the client authenticated with "
-                    "HTTP Basic.",
-                    request=request,
-                )
+        """DOT's, with one method and one client identity per request."""
+        client_auth.check_one_method(request, basic=self._extract_basic_auth(request))
         if not super().authenticate_client(request, *args, **kwargs):
             return False
-        if request.client_id is not None and request.client_id != request.client.client_id:
-            raise errors.InvalidRequestError(
-                description="client_id differs from the authenticated client.", request=request
-            )
-        request.client_id = request.client.client_id
+        client_auth.settle_client_id(request)
         return True
 
-    # --- client authentication: the previous secret during its grace period -----------------------
-
     def _authenticate_basic_auth(self, request) -> bool:
+        """DOT's, or the client's previous secret during its grace period."""
         if super()._authenticate_basic_auth(request):
             return True
-        client_id, secret = _basic_credentials(self._extract_basic_auth(request), request)
-        return self._previous_secret_authenticates(request, client_id, secret)
+        client_id, secret = client_auth.basic_credentials(self._extract_basic_auth(request), request)
+        return client_auth.previous_secret_authenticates(request.client, client_id=client_id, secret=secret)
 
     def _authenticate_request_body(self, request) -> bool:
+        """DOT's, or the client's previous secret during its grace period."""
         if super()._authenticate_request_body(request):
             return True
-        client_id = getattr(request, "client_id", None)
-        return self._previous_secret_authenticates(
-            request, client_id, getattr(request, "client_secret", None)
-        )
-
-    def _previous_secret_authenticates(self, request, client_id, secret) -> bool:
-        """A rotated-away secret still authenticates its client until the operator's grace period ends."""
-        client = request.client
-        return bool(
-            client is not None
-            and client_id
-            and secret
-            and client.client_id == client_id
-            and client.client_type == client.CLIENT_CONFIDENTIAL
-            and previous_secret_matches(client, secret)
+        return client_auth.previous_secret_authenticates(
+            request.client,
+            client_id=getattr(request, "client_id", None),
+            secret=getattr(request, "client_secret", None),
         )
 
     # --- authorization codes ---------------------------------------------------------------------
@@ -239,29 +213,19 @@ class IdpOAuth2Validator(OAuth2Validator):
         )
 
     def _grant(self, code: str, request):
-        """The Grant for ``code``, loaded once per token request and kept on the oauthlib request."""
-        cached = request.__dict__.get("_idp_grant")
-        if cached is None or cached.code != code:
-            cached = hot_path.GRANT.first(code) if isinstance(code, str) else None
-            request._idp_grant = cached
-        return cached
+        """The Grant for ``code``, loaded once per token request (``TokenRequestState``)."""
+        state = state_of(request)
+        if state.code != code:
+            state.code, state.grant = code, tokens.find_code(code)
+        return state.grant
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
-        """Accept a live, unused code of this client (``save_bearer_token`` claims it atomically).
-
-        A second use of a code is an attack or a bug: it fails, and every token issued from the code
-        is revoked (RFC 6749 §4.1.2). A code of a person deactivated since is refused, and so is a
-        ``code_verifier`` that is malformed or that comes for a code issued without a challenge.
-        """
+        """A code ``tokens.check_code`` accepts (a reused one revokes its tokens); ``save_bearer_token``
+        claims it. A ``code_verifier`` that is malformed, or comes for a code issued without a
+        challenge, is refused."""
         _check_code_verifier_syntax(request)
         grant = self._grant(code, request)
-        if grant is None or grant.application_id != client.pk:
-            return False
-        if grant.used_at is not None:
-            revoke_tokens_issued_from(grant)
-            record(Event.CODE_REUSE, actor=grant.user, client=client, request=request)
-            return False
-        if grant.is_expired() or not person_may_use_tokens(grant.user):
+        if not tokens.check_code(grant, client=client, request=request):
             return False
         if not grant.code_challenge and request.code_verifier is not None:
             # oauthlib ignores a verifier when the code has no challenge (RFC 9700 §4.8.2: a downgrade).
@@ -309,67 +273,26 @@ class IdpOAuth2Validator(OAuth2Validator):
 
     # --- saving tokens ---------------------------------------------------------------------------
 
-    def save_bearer_token(self, token, request, *args, **kwargs):
-        """Save the tokens in one transaction that also claims the code or the rotated refresh token.
+    def save_bearer_token(self, token, request, *args, **kwargs) -> None:
+        """DOT's save, inside ``tokens.save_issued``: one transaction that also claims the code or the
+        presented refresh token; a replay that lost a race is ``invalid_grant``."""
+        state = state_of(request)
 
-        A code is marked used by the statement that links it to its tokens; a presented refresh
-        token is re-read under a row lock (SQLite's immediate transactions serialise the same way).
-        A request that finds either already used lost a race with another use of the same
-        credential: that is a replay, so its tokens are rolled back and the earlier ones revoked.
-        """
-        previous = getattr(request, "refresh_token_instance", None)
-        grant = request.__dict__.get("_idp_grant") if request.grant_type == "authorization_code" else None
-        try:
-            with transaction.atomic(using=router.db_for_write(AccessToken)):
-                if previous is not None and not (
-                    RefreshToken.objects.select_for_update()
-                    .filter(pk=previous.pk, revoked__isnull=True)
-                    .values_list("pk", flat=True)
-                    .first()
-                ):
-                    raise _Replayed
-                id_token = request.__dict__.pop("_idp_unsaved_id_token", None)
-                if id_token is not None:
-                    hot_path.INSERT_ID_TOKEN.save(id_token)
-                saved = self._save_bearer_token(token, request, *args, **kwargs)
-                if previous is not None and "refresh_token" not in token:
-                    # The refresh narrowed the scope away from offline_access (idp.server): DOT leaves
-                    # the presented refresh token alive when none replaces it; it is used up as usual.
-                    previous.revoke()
-                if grant is not None:
-                    access_token = request.__dict__.get("_idp_access_token")
-                    refresh_token = request.__dict__.get("_idp_refresh_token")
-                    if not hot_path.claim_code(
-                        grant,
-                        access_token_id=access_token.pk if access_token else None,
-                        token_family=refresh_token.token_family if refresh_token else None,
-                    ):
-                        raise _Replayed
-                record(
-                    Event.TOKEN_ISSUED,
-                    actor=request.user,
-                    client=request.client,
-                    request=request,
-                    grant_type=request.grant_type,
-                    scope=token.get("scope", ""),
-                    refresh="refresh_token" in token,
-                    expires_in=token.get("expires_in"),
-                )
-                return saved
-        except _Replayed:
-            pass
-        if grant is not None:
-            used = Grant.objects.select_related("user").get(pk=grant.pk)  # with the first use's tokens
-            revoke_tokens_issued_from(used)
-            record(Event.CODE_REUSE, actor=used.user, client=request.client, request=request, race=True)
-            raise errors.InvalidGrantError(
-                description="The authorization code was already used.", request=request
-            )
-        RefreshToken.revoke_family(previous.token_family)
-        record(
-            Event.REFRESH_TOKEN_REUSE, actor=previous.user, client=request.client, request=request, race=True
+        def save() -> tokens.Saved:
+            self._save_bearer_token(token, request, *args, **kwargs)
+            return state.access_token, state.refresh_token
+
+        id_token, state.id_token = state.id_token, None
+        problem = tokens.save_issued(
+            token,
+            request=request,
+            save=save,
+            code=state.grant if request.grant_type == "authorization_code" else None,
+            presented=getattr(request, "refresh_token_instance", None),
+            id_token=id_token,
         )
-        raise errors.InvalidGrantError(description="The refresh token was already used.", request=request)
+        if problem is not None:
+            raise errors.InvalidGrantError(description=problem, request=request)
 
     def finalize_id_token(self, id_token, token, token_handler, request):
         """DOT's, with RS256 ID tokens signed by ``keys.sign_jwt`` and no transaction of their own.
@@ -398,7 +321,7 @@ class IdpOAuth2Validator(OAuth2Validator):
             jti=jti,
             application=request.client,
         )
-        request._idp_unsaved_id_token = id_token
+        state_of(request).id_token = id_token
         return id_token
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
@@ -418,7 +341,7 @@ class IdpOAuth2Validator(OAuth2Validator):
         )
         self._set_token_value(access_token, token["access_token"])
         hot_path.INSERT_ACCESS_TOKEN.save(access_token)
-        request._idp_access_token = access_token
+        state_of(request).access_token = access_token
         return access_token
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
@@ -435,7 +358,7 @@ class IdpOAuth2Validator(OAuth2Validator):
         )
         self._set_token_value(refresh_token, refresh_token_code)
         hot_path.INSERT_REFRESH_TOKEN.save(refresh_token)
-        request._idp_refresh_token = refresh_token
+        state_of(request).refresh_token = refresh_token
         return refresh_token
 
     # --- refresh tokens --------------------------------------------------------------------------
@@ -451,35 +374,14 @@ class IdpOAuth2Validator(OAuth2Validator):
             request.amr = previous.amr.split()
             request.claims = previous.claims
         elif refresh_token:
-            # DOT revokes the whole family when a revoked (rotated or revoked) token comes back.
-            reused = (
-                RefreshToken.objects.filter(
-                    token_checksum=hashlib.sha256(refresh_token.encode()).hexdigest(),
-                    revoked__isnull=False,
-                    application=client,
-                )
-                .select_related("user")
-                .first()
-            )
-            if reused is not None:
-                record(Event.REFRESH_TOKEN_REUSE, actor=reused.user, client=client, request=request)
+            tokens.detect_refresh_token_reuse(refresh_token, client=client, request=request)
         return valid
 
     # --- revocation ------------------------------------------------------------------------------
 
     def revoke_token(self, token, token_type_hint, request, *args, **kwargs) -> None:
-        """RFC 7009 revocation by the client itself, recorded when a token of the client was found."""
-        checksum = hashlib.sha256(token.encode()).hexdigest()
-        client_pk = getattr(request.client, "pk", None)
-        found = client_pk is not None and (
-            AccessToken.objects.filter(token_checksum=checksum, application_id=client_pk).exists()
-            or RefreshToken.objects.filter(
-                token_checksum=checksum, application_id=client_pk, revoked__isnull=True
-            ).exists()
-        )
-        super().revoke_token(token, token_type_hint, request, *args, **kwargs)
-        if found:
-            record(Event.TOKEN_REVOKED, client=request.client, request=request, via="revocation endpoint")
+        """RFC 7009 revocation by the client itself: ``tokens.revoke_by_client``."""
+        tokens.revoke_by_client(token, hint=token_type_hint, client=request.client, request=request)
 
     # --- ID token and userinfo -------------------------------------------------------------------
 
@@ -511,9 +413,6 @@ class IdpOAuth2Validator(OAuth2Validator):
         claims.update(claim_values(request.user, named))
         return claims
 
-    def get_discovery_claims(self, request) -> list[str]:
-        return supported_claims()
-
     # --- prompt=none: the consent view decides; these oauthlib hooks must not raise --------------
 
     def validate_silent_login(self, request) -> bool:
@@ -521,18 +420,6 @@ class IdpOAuth2Validator(OAuth2Validator):
 
     def validate_silent_authorization(self, request) -> bool:
         return True
-
-
-def _basic_credentials(auth_string: str | None, request) -> tuple[str | None, str | None]:
-    """``client_id`` and secret from an HTTP Basic credential (RFC 6749 §2.3.1 form-encoding)."""
-    if not auth_string:
-        return None, None
-    try:
-        decoded = base64.b64decode(auth_string).decode(getattr(request, "encoding", None) or "utf-8")
-        client_id, secret = decoded.split(":", 1)
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
-        return None, None
-    return unquote_plus(client_id), unquote_plus(secret)
 
 
 def _check_code_verifier_syntax(request) -> None:
@@ -548,11 +435,3 @@ def _check_code_verifier_syntax(request) -> None:
 def _claims_request(request) -> dict:
     claims = getattr(request, "claims", None)
     return claims if isinstance(claims, dict) else {}
-
-
-def revoke_tokens_issued_from(grant) -> None:
-    """Revoke every token issued from an authorization code: its access token and refresh family."""
-    if grant.token_family is not None:
-        RefreshToken.revoke_family(grant.token_family)
-    if grant.access_token_id is not None:
-        AccessToken.objects.filter(pk=grant.access_token_id).delete()
