@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -21,9 +20,11 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from . import client_auth, hot_path, tokens
-from .claims import claim_values, claims_for, requested_claims
+from .claims import userinfo_claims
 from .conf import idp_settings
+from .id_tokens import id_token_claims
 from .keys import sign_jwt, verification_key
+from .resources import narrow_to_code
 from .token_checks import person_may_use_tokens, refresh_token_is_live
 
 AccessToken = get_access_token_model()
@@ -64,32 +65,15 @@ def _epoch_to_datetime(value: int | float | None) -> datetime | None:
 
 
 class IdpOAuth2Validator(OAuth2Validator):
-    """Claims from the catalogue, real ``auth_time``, S256-only PKCE, codes that betray their reuse."""
+    """oauthlib's hooks, each handing over to the module that owns the concern.
 
-    # --- issuer and keys -------------------------------------------------------------------------
+    A token request (``authorization_code``) asks them in the order of this class: the client
+    (``client_auth``); the code, read once into ``TokenRequestState`` and checked (``tokens``); the
+    ID token (``id_tokens``, ``keys``); then one transaction saves everything (``tokens.save_issued``).
+    A refresh asks ``validate_refresh_token`` in place of the code hooks.
+    """
 
-    def get_oidc_issuer_endpoint(self, request) -> str:
-        return idp_settings.ISSUER
-
-    def _get_key_for_token(self, token):
-        """Any published key (active or retired), chosen by the token's ``kid``."""
-        unverified = jws.JWS()
-        unverified.deserialize(token)
-        return verification_key(unverified.jose_header.get("kid"))
-
-    def _load_access_token(self, token):
-        """The access token with its client and user, by checksum (unique: no ORDER BY needed).
-
-        A token of a deactivated person is treated as unknown, for every bearer check (userinfo, the API).
-        """
-        found = hot_path.ACCESS_TOKEN.first(tokens.checksum(token))
-        return found if found is not None and person_may_use_tokens(found.user) else None
-
-    def validate_jwt_bearer_token(self, token, scopes, request) -> bool:
-        """An ID token is never an access token: refuse JWT-shaped bearer tokens outright."""
-        return False
-
-    # --- clients ---------------------------------------------------------------------------------
+    # --- the client ------------------------------------------------------------------------------
 
     def _load_application(self, client_id, request):
         """DOT's client lookup, read once per request through a compiled query."""
@@ -109,49 +93,6 @@ class IdpOAuth2Validator(OAuth2Validator):
         """DOT's, but a Basic credential that is not ASCII is none: DOT's base64 decoding would raise."""
         credential = super()._extract_basic_auth(request)
         return credential if credential is None or credential.isascii() else None
-
-    def _check_and_set_request_resource(self, request):
-        """DOT's RFC 8707 handling, taking a code's resources from the already loaded Grant.
-
-        DOT would read the Grant once more; it only needs its ``resource``. The narrowing rules are
-        DOT's own: requested resources must be a subset of the code's, else the code's are inherited.
-        """
-        if request.grant_type != "authorization_code":
-            return super()._check_and_set_request_resource(request)
-        request.grant_type = None  # DOT then only normalises and validates the requested resources
-        try:
-            super()._check_and_set_request_resource(request)
-        finally:
-            request.grant_type = "authorization_code"
-        grant = self._grant(request.code, request)
-        granted = (
-            (grant.resource or []) if grant is not None and grant.application_id == request.client.pk else []
-        )
-        if request.resource and granted:
-            for resource in request.resource:
-                if resource not in granted:
-                    raise errors.CustomOAuth2Error(
-                        error="invalid_target",
-                        description=f"The requested resource '{resource}' is not allowed. Token request "
-                        "cannot escalate resource permissions beyond the original authorization grant",
-                        request=request,
-                    )
-        elif granted:
-            self._validate_resource_uris(request, granted)
-            request.resource = granted
-
-    def _validate_resource_uris(self, request, resources):
-        """DOT's RFC 8707 check, which raises ValueError (a 500) on a URI urllib cannot split (``http://[``)."""
-        try:
-            super()._validate_resource_uris(request, resources)
-        except ValueError:
-            raise errors.CustomOAuth2Error(
-                error="invalid_target",
-                description="A resource is not a valid absolute URI.",
-                request=request,
-            ) from None
-
-    # --- client authentication (idp.client_auth) ------------------------------------------------
 
     def authenticate_client(self, request, *args, **kwargs) -> bool:
         """DOT's, with one method and one client identity per request."""
@@ -212,12 +153,18 @@ class IdpOAuth2Validator(OAuth2Validator):
             )
         )
 
+    # --- the token request: the code ------------------------------------------------------------
+
     def _grant(self, code: str, request):
         """The Grant for ``code``, loaded once per token request (``TokenRequestState``)."""
         state = state_of(request)
         if state.code != code:
             state.code, state.grant = code, tokens.find_code(code)
         return state.grant
+
+    def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
+        grant = self._grant(code, request)
+        return grant.scope.split() if grant else []
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
         """A code ``tokens.check_code`` accepts (a reused one revokes its tokens); ``save_bearer_token``
@@ -242,8 +189,13 @@ class IdpOAuth2Validator(OAuth2Validator):
             request.claims = json.loads(grant.claims)
         return True
 
-    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs) -> None:
-        """Nothing left to do: ``save_bearer_token`` claimed the code with the tokens it became."""
+    def get_code_challenge(self, code, request):
+        grant = self._grant(code, request)
+        return (grant.code_challenge or None) if grant else None
+
+    def get_code_challenge_method(self, code, request):
+        grant = self._grant(code, request)
+        return (grant.code_challenge_method or None) if grant else None
 
     def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *args, **kwargs) -> bool:
         grant = self._grant(code, request)
@@ -255,23 +207,54 @@ class IdpOAuth2Validator(OAuth2Validator):
             )
         return True
 
-    def get_code_challenge(self, code, request):
-        grant = self._grant(code, request)
-        return (grant.code_challenge or None) if grant else None
-
-    def get_code_challenge_method(self, code, request):
-        grant = self._grant(code, request)
-        return (grant.code_challenge_method or None) if grant else None
-
-    def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
-        grant = self._grant(code, request)
-        return grant.scope.split() if grant else []
-
     def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
         grant = self._grant(code, request)
         return (grant.nonce or None) if grant else None
 
-    # --- saving tokens ---------------------------------------------------------------------------
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs) -> None:
+        """Nothing left to do: ``save_bearer_token`` claimed the code with the tokens it became."""
+
+    # --- the token request: the ID token --------------------------------------------------------
+
+    def finalize_id_token(self, id_token, token, token_handler, request):
+        """DOT's, with RS256 ID tokens signed by ``keys.sign_jwt`` and no transaction of their own.
+
+        DOT signs through jwcrypto's JWT object (a third of the token endpoint's CPU went to it) and
+        wraps the ID token row's save in a transaction, which is empty here: the row is saved later,
+        with the tokens (``_save_id_token``). Other algorithms go DOT's way.
+        """
+        if request.client.algorithm != request.client.RS256_ALGORITHM:
+            return super().finalize_id_token(id_token, token, token_handler, request)
+        claims, expiration_time = self.get_id_token_dictionary(token, token_handler, request)
+        id_token.update(**claims)
+        if "nonce" not in id_token and request.nonce:  # oauthlib bug #746, as DOT works around it
+            id_token["nonce"] = request.nonce
+        signed = sign_jwt(id_token)
+        row = self._save_id_token(id_token["jti"], request, expiration_time)
+        request.access_token = request.id_token = row  # as DOT leaves them
+        return signed
+
+    def get_id_token_dictionary(self, token, token_handler, request):
+        """The ID token's claims (``id_tokens.id_token_claims``) and when it expires."""
+        now = timezone.now()
+        expires = now + timedelta(seconds=oauth2_settings.ID_TOKEN_EXPIRE_SECONDS)
+        auth_time = getattr(request, "auth_time", None) or now
+        claims = id_token_claims(
+            request.user,
+            client=request.client,
+            claims_request=request.claims,
+            auth_time=auth_time,
+            amr=getattr(request, "amr", None),
+            expires=expires,
+        )
+        return claims, expires
+
+    def _save_id_token(self, jti, request, expires, *args, **kwargs):
+        """DOT's ID token row, inserted by ``save_bearer_token`` with the tokens."""
+        id_token = state_of(request).id_token = tokens.new_id_token(request, jti=jti, expires=expires)
+        return id_token
+
+    # --- the token request: saving, in one transaction ------------------------------------------
 
     def save_bearer_token(self, token, request, *args, **kwargs) -> None:
         """DOT's save, inside ``tokens.save_issued``: one transaction that also claims the code or the
@@ -294,74 +277,52 @@ class IdpOAuth2Validator(OAuth2Validator):
         if problem is not None:
             raise errors.InvalidGrantError(description=problem, request=request)
 
-    def finalize_id_token(self, id_token, token, token_handler, request):
-        """DOT's, with RS256 ID tokens signed by ``keys.sign_jwt`` and no transaction of their own.
-
-        DOT signs through jwcrypto's JWT object (a third of the token endpoint's CPU went to it) and
-        wraps the ID token row's save in a transaction, which is empty here: the row is saved later,
-        with the tokens (``_save_id_token``). Other algorithms go DOT's way.
-        """
-        if request.client.algorithm != request.client.RS256_ALGORITHM:
-            return super().finalize_id_token(id_token, token, token_handler, request)
-        claims, expiration_time = self.get_id_token_dictionary(token, token_handler, request)
-        id_token.update(**claims)
-        if "nonce" not in id_token and request.nonce:  # oauthlib bug #746, as DOT works around it
-            id_token["nonce"] = request.nonce
-        signed = sign_jwt(id_token)
-        row = self._save_id_token(id_token["jti"], request, expiration_time)
-        request.access_token = request.id_token = row  # as DOT leaves them
-        return signed
-
-    def _save_id_token(self, jti, request, expires, *args, **kwargs):
-        """DOT's ID token row, inserted by ``save_bearer_token`` in the transaction of the tokens."""
-        id_token = IDToken(
-            user=request.user,
-            scope=request.scope or " ".join(request.scopes),
-            expires=expires,
-            jti=jti,
-            application=request.client,
+    def _check_and_set_request_resource(self, request):
+        """DOT's RFC 8707 handling, with the code's resources from the Grant already loaded."""
+        if request.grant_type != "authorization_code":
+            return super()._check_and_set_request_resource(request)
+        request.grant_type = None  # DOT then only normalises and validates the requested resources
+        try:
+            super()._check_and_set_request_resource(request)
+        finally:
+            request.grant_type = "authorization_code"
+        grant = self._grant(request.code, request)
+        granted = (
+            (grant.resource or []) if grant is not None and grant.application_id == request.client.pk else []
         )
-        state_of(request).id_token = id_token
-        return id_token
+        narrow_to_code(request, granted=granted, validate=self._validate_resource_uris)
+
+    def _validate_resource_uris(self, request, resources):
+        """DOT's RFC 8707 check, which raises ValueError (a 500) on a URI urllib cannot split (``http://[``)."""
+        try:
+            super()._validate_resource_uris(request, resources)
+        except ValueError:
+            raise errors.CustomOAuth2Error(
+                error="invalid_target",
+                description="A resource is not a valid absolute URI.",
+                request=request,
+            ) from None
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
-        """DOT's access token, linked to the ID token row ``save_bearer_token`` just inserted.
-
-        DOT would re-parse and re-verify the ID token JWT and read that row back by ``jti``.
-        """
-        access_token = AccessToken(
-            user=request.user,
+        """DOT's access token, linked to the ID token row without reading it back by ``jti``."""
+        state_of(request).access_token = access_token = tokens.save_access_token(
+            request,
+            value=token["access_token"],
             scope=token["scope"],
             expires=expires,
             id_token=getattr(request, "id_token", None) if token.get("id_token") else None,
-            application=request.client,
             source_refresh_token=source_refresh_token,
-            resource=getattr(request, "resource", None) or [],
-            claims=_claims_request(request),
         )
-        self._set_token_value(access_token, token["access_token"])
-        hot_path.INSERT_ACCESS_TOKEN.save(access_token)
-        state_of(request).access_token = access_token
         return access_token
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
         """DOT's refresh token, keeping the family, the claims request and the original sign-in."""
-        refresh_token = RefreshToken(
-            user=request.user,
-            application=request.client,
-            access_token=access_token,
-            token_family=previous_refresh_token.token_family if previous_refresh_token else uuid.uuid4(),
-            resource=getattr(request, "resource", None) or [],
-            auth_time=getattr(request, "auth_time", None),
-            amr=" ".join(getattr(request, "amr", None) or []),
-            claims=_claims_request(request),
+        state_of(request).refresh_token = refresh_token = tokens.save_refresh_token(
+            request, value=refresh_token_code, access_token=access_token, previous=previous_refresh_token
         )
-        self._set_token_value(refresh_token, refresh_token_code)
-        hot_path.INSERT_REFRESH_TOKEN.save(refresh_token)
-        state_of(request).refresh_token = refresh_token
         return refresh_token
 
-    # --- refresh tokens --------------------------------------------------------------------------
+    # --- refresh tokens and revocation -----------------------------------------------------------
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs) -> bool:
         """DOT's check, then ``refresh_token_is_live``: the predicate introspection answers with too."""
@@ -377,43 +338,38 @@ class IdpOAuth2Validator(OAuth2Validator):
             tokens.detect_refresh_token_reuse(refresh_token, client=client, request=request)
         return valid
 
-    # --- revocation ------------------------------------------------------------------------------
-
     def revoke_token(self, token, token_type_hint, request, *args, **kwargs) -> None:
         """RFC 7009 revocation by the client itself: ``tokens.revoke_by_client``."""
         tokens.revoke_by_client(token, hint=token_type_hint, client=request.client, request=request)
 
-    # --- ID token and userinfo -------------------------------------------------------------------
+    # --- bearer tokens (userinfo, the API) and keys ---------------------------------------------
 
-    def get_id_token_dictionary(self, token, token_handler, request):
-        """``sub`` and the protocol claims, plus claims the RP asked for in the ID token by name.
+    def _load_access_token(self, token):
+        """The access token with its client and user, by checksum (unique: no ORDER BY needed).
 
-        Scope claims go to userinfo, not the ID token, when an access token is issued (Core 5.4).
+        A token of a deactivated person is treated as unknown, for every bearer check (userinfo, the API).
         """
-        now = timezone.now()
-        expires = now + timedelta(seconds=oauth2_settings.ID_TOKEN_EXPIRE_SECONDS)
-        auth_time = getattr(request, "auth_time", None) or now
-        claims = claim_values(request.user, requested_claims(request.claims, targets=("id_token",)))
-        claims.update(
-            sub=str(request.user.sub),
-            iss=idp_settings.ISSUER,
-            exp=int(expires.timestamp()),
-            auth_time=int(auth_time.timestamp()),
-            jti=str(uuid.uuid4()),
-            azp=request.client.client_id,
-        )
-        if getattr(request, "amr", None):
-            claims["amr"] = list(request.amr)
-        return claims, expires
+        found = hot_path.ACCESS_TOKEN.first(tokens.checksum(token))
+        return found if found is not None and person_may_use_tokens(found.user) else None
+
+    def validate_jwt_bearer_token(self, token, scopes, request) -> bool:
+        """An ID token is never an access token: refuse JWT-shaped bearer tokens outright."""
+        return False
 
     def get_userinfo_claims(self, request) -> dict:
-        """The claims the token's scopes release, plus those the RP asked for by name at consent."""
-        claims = claims_for(request.user, scopes=request.scopes)
-        named = requested_claims(getattr(request.access_token, "claims", None), targets=("userinfo",))
-        claims.update(claim_values(request.user, named))
-        return claims
+        claims_request = getattr(request.access_token, "claims", None)
+        return userinfo_claims(request.user, scopes=request.scopes, claims_request=claims_request)
 
-    # --- prompt=none: the consent view decides; these oauthlib hooks must not raise --------------
+    def get_oidc_issuer_endpoint(self, request) -> str:
+        return idp_settings.ISSUER
+
+    def _get_key_for_token(self, token):
+        """Any published key (active or retired), chosen by the token's ``kid``."""
+        unverified = jws.JWS()
+        unverified.deserialize(token)
+        return verification_key(unverified.jose_header.get("kid"))
+
+    # --- prompt=none: the authorization view decides; these oauthlib hooks must not raise -------
 
     def validate_silent_login(self, request) -> bool:
         return True
@@ -430,8 +386,3 @@ def _check_code_verifier_syntax(request) -> None:
             description="code_verifier must be 43 to 128 characters: letters, digits, '-', '.', '_', '~'.",
             request=request,
         )
-
-
-def _claims_request(request) -> dict:
-    claims = getattr(request, "claims", None)
-    return claims if isinstance(claims, dict) else {}

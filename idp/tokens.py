@@ -17,6 +17,7 @@ Whether a stored token still counts is ``idp.token_checks``.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable
 
 from django.db import connections, router, transaction
@@ -24,7 +25,9 @@ from django.utils import timezone
 from oauth2_provider.models import (
     get_access_token_model,
     get_grant_model,
+    get_id_token_model,
     get_refresh_token_model,
+    set_token_value,
 )
 from oauth2_provider.models import (
     revoke_access_token as revoke_access_token_and_its_refresh_token,
@@ -36,6 +39,7 @@ from .token_checks import person_may_use_tokens
 
 AccessToken = get_access_token_model()
 Grant = get_grant_model()
+IDToken = get_id_token_model()
 RefreshToken = get_refresh_token_model()
 
 # What a token request's hooks saved: its access token and refresh token (either may be None).
@@ -107,6 +111,53 @@ def claim_code(grant, *, access_token_id: int | None, token_family) -> bool:
 
 
 # --- issuing -------------------------------------------------------------------------------------
+
+
+def new_id_token(request, *, jti: str, expires) -> IDToken:
+    """The row of an ID token being issued, unsaved: ``save_issued`` inserts it with the tokens."""
+    scope = request.scope or " ".join(request.scopes)
+    return IDToken(user=request.user, scope=scope, expires=expires, jti=jti, application=request.client)
+
+
+def save_access_token(
+    request, *, value: str, scope: str, expires, id_token, source_refresh_token
+) -> AccessToken:
+    """Insert an access token (as its checksum) with the resources and claims request it serves."""
+    access_token = AccessToken(
+        user=request.user,
+        scope=scope,
+        expires=expires,
+        id_token=id_token,
+        application=request.client,
+        source_refresh_token=source_refresh_token,
+        resource=getattr(request, "resource", None) or [],
+        claims=_claims_request(request),
+    )
+    set_token_value(access_token, value)
+    hot_path.INSERT_ACCESS_TOKEN.save(access_token)
+    return access_token
+
+
+def save_refresh_token(request, *, value: str, access_token, previous) -> RefreshToken:
+    """Insert a refresh token in ``previous``'s family (or a new one), keeping the original sign-in."""
+    refresh_token = RefreshToken(
+        user=request.user,
+        application=request.client,
+        access_token=access_token,
+        token_family=previous.token_family if previous else uuid.uuid4(),
+        resource=getattr(request, "resource", None) or [],
+        auth_time=getattr(request, "auth_time", None),
+        amr=" ".join(getattr(request, "amr", None) or []),
+        claims=_claims_request(request),
+    )
+    set_token_value(refresh_token, value)
+    hot_path.INSERT_REFRESH_TOKEN.save(refresh_token)
+    return refresh_token
+
+
+def _claims_request(request) -> dict:
+    claims = getattr(request, "claims", None)
+    return claims if isinstance(claims, dict) else {}
 
 
 class _Replayed(Exception):
