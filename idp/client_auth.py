@@ -1,5 +1,8 @@
 """Client authentication at the token endpoints (RFC 6749 §2.3): one method and one client per request,
-HTTP Basic decoded as §2.3.1 says, and a rotated-away secret during its grace period."""
+HTTP Basic decoded as §2.3.1 says, and a rotated-away secret during its grace period.
+
+``ClientAuthentication`` holds the validator's hooks for it; ``IdpOAuth2Validator`` inherits them.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,10 @@ import base64
 import binascii
 from urllib.parse import unquote_plus
 
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
+from . import hot_path
 from .clients import previous_secret_matches
 
 
@@ -66,3 +71,51 @@ def previous_secret_authenticates(client, *, client_id: str | None, secret: str 
         and client.client_type == client.CLIENT_CONFIDENTIAL
         and previous_secret_matches(client, secret)
     )
+
+
+class ClientAuthentication:
+    """DOT's client lookup and authentication hooks (mixed into ``IdpOAuth2Validator``), using the above."""
+
+    def _load_application(self, client_id, request):
+        """DOT's client lookup, read once per request through a compiled query."""
+        if oauth2_settings.CIMD_ENABLED:
+            return super()._load_application(client_id, request)
+        client = request.client
+        if isinstance(client, hot_path.Application) and client.client_id == client_id:
+            return client if client.is_usable(request) else None
+        request.client = None
+        client = hot_path.application(client_id)
+        if client is None or not client.is_usable(request):
+            return None
+        request.client = client
+        return client
+
+    def _extract_basic_auth(self, request):
+        """DOT's, but a Basic credential that is not ASCII is none: DOT's base64 decoding would raise."""
+        credential = super()._extract_basic_auth(request)
+        return credential if credential is None or credential.isascii() else None
+
+    def authenticate_client(self, request, *args, **kwargs) -> bool:
+        """DOT's, with one method and one client identity per request."""
+        check_one_method(request, basic=self._extract_basic_auth(request))
+        if not super().authenticate_client(request, *args, **kwargs):
+            return False
+        settle_client_id(request)
+        return True
+
+    def _authenticate_basic_auth(self, request) -> bool:
+        """DOT's, or the client's previous secret during its grace period."""
+        if super()._authenticate_basic_auth(request):
+            return True
+        client_id, secret = basic_credentials(self._extract_basic_auth(request), request)
+        return previous_secret_authenticates(request.client, client_id=client_id, secret=secret)
+
+    def _authenticate_request_body(self, request) -> bool:
+        """DOT's, or the client's previous secret during its grace period."""
+        if super()._authenticate_request_body(request):
+            return True
+        return previous_secret_authenticates(
+            request.client,
+            client_id=getattr(request, "client_id", None),
+            secret=getattr(request, "client_secret", None),
+        )

@@ -1,4 +1,4 @@
-"""The OAuth2Validator subclass: the single place where DOT/oauthlib protocol behaviour is extended."""
+"""The oauthlib entry point: DOT's validator, its hooks handing over to the modules that own each concern."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import client_auth, hot_path, tokens
+from . import hot_path, tokens
 from .claims import userinfo_claims
+from .client_auth import ClientAuthentication
 from .conf import idp_settings
 from .id_tokens import id_token_claims
 from .keys import sign_jwt, verification_key
@@ -39,11 +40,7 @@ _CODE_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 
 @dataclass
 class TokenRequestState:
-    """What one token request's oauthlib hooks hand each other, typed, instead of ad hoc request attributes.
-
-    oauthlib calls the hooks one by one with the same request; each reads the code once, and the
-    rows made while issuing are saved together by ``save_bearer_token`` (``tokens.save_issued``).
-    """
+    """What one token request's hooks hand each other: the code read once, the rows saved together."""
 
     code: str | None = None  # the code ``grant`` was looked up for
     grant: Grant | None = None
@@ -64,7 +61,7 @@ def _epoch_to_datetime(value: int | float | None) -> datetime | None:
     return datetime.fromtimestamp(value, tz=UTC) if value is not None else None
 
 
-class IdpOAuth2Validator(OAuth2Validator):
+class IdpOAuth2Validator(ClientAuthentication, OAuth2Validator):
     """oauthlib's hooks, each handing over to the module that owns the concern.
 
     A token request (``authorization_code``) asks them in the order of this class: the client
@@ -72,52 +69,6 @@ class IdpOAuth2Validator(OAuth2Validator):
     ID token (``id_tokens``, ``keys``); then one transaction saves everything (``tokens.save_issued``).
     A refresh asks ``validate_refresh_token`` in place of the code hooks.
     """
-
-    # --- the client ------------------------------------------------------------------------------
-
-    def _load_application(self, client_id, request):
-        """DOT's client lookup, read once per request through a compiled query."""
-        if oauth2_settings.CIMD_ENABLED:
-            return super()._load_application(client_id, request)
-        client = request.client
-        if isinstance(client, hot_path.Application) and client.client_id == client_id:
-            return client if client.is_usable(request) else None
-        request.client = None
-        client = hot_path.application(client_id)
-        if client is None or not client.is_usable(request):
-            return None
-        request.client = client
-        return client
-
-    def _extract_basic_auth(self, request):
-        """DOT's, but a Basic credential that is not ASCII is none: DOT's base64 decoding would raise."""
-        credential = super()._extract_basic_auth(request)
-        return credential if credential is None or credential.isascii() else None
-
-    def authenticate_client(self, request, *args, **kwargs) -> bool:
-        """DOT's, with one method and one client identity per request."""
-        client_auth.check_one_method(request, basic=self._extract_basic_auth(request))
-        if not super().authenticate_client(request, *args, **kwargs):
-            return False
-        client_auth.settle_client_id(request)
-        return True
-
-    def _authenticate_basic_auth(self, request) -> bool:
-        """DOT's, or the client's previous secret during its grace period."""
-        if super()._authenticate_basic_auth(request):
-            return True
-        client_id, secret = client_auth.basic_credentials(self._extract_basic_auth(request), request)
-        return client_auth.previous_secret_authenticates(request.client, client_id=client_id, secret=secret)
-
-    def _authenticate_request_body(self, request) -> bool:
-        """DOT's, or the client's previous secret during its grace period."""
-        if super()._authenticate_request_body(request):
-            return True
-        return client_auth.previous_secret_authenticates(
-            request.client,
-            client_id=getattr(request, "client_id", None),
-            secret=getattr(request, "client_secret", None),
-        )
 
     # --- authorization codes ---------------------------------------------------------------------
 
@@ -217,12 +168,8 @@ class IdpOAuth2Validator(OAuth2Validator):
     # --- the token request: the ID token --------------------------------------------------------
 
     def finalize_id_token(self, id_token, token, token_handler, request):
-        """DOT's, with RS256 ID tokens signed by ``keys.sign_jwt`` and no transaction of their own.
-
-        DOT signs through jwcrypto's JWT object (a third of the token endpoint's CPU went to it) and
-        wraps the ID token row's save in a transaction, which is empty here: the row is saved later,
-        with the tokens (``_save_id_token``). Other algorithms go DOT's way.
-        """
+        """DOT's, but RS256 is signed by ``keys.sign_jwt`` (jwcrypto's JWT object cost a third of the
+        endpoint's CPU) and the row is saved later, with the tokens. Other algorithms go DOT's way."""
         if request.client.algorithm != request.client.RS256_ALGORITHM:
             return super().finalize_id_token(id_token, token, token_handler, request)
         claims, expiration_time = self.get_id_token_dictionary(token, token_handler, request)
@@ -286,11 +233,9 @@ class IdpOAuth2Validator(OAuth2Validator):
             super()._check_and_set_request_resource(request)
         finally:
             request.grant_type = "authorization_code"
-        grant = self._grant(request.code, request)
-        granted = (
-            (grant.resource or []) if grant is not None and grant.application_id == request.client.pk else []
+        narrow_to_code(
+            request, grant=self._grant(request.code, request), validate=self._validate_resource_uris
         )
-        narrow_to_code(request, granted=granted, validate=self._validate_resource_uris)
 
     def _validate_resource_uris(self, request, resources):
         """DOT's RFC 8707 check, which raises ValueError (a 500) on a URI urllib cannot split (``http://[``)."""
@@ -345,10 +290,7 @@ class IdpOAuth2Validator(OAuth2Validator):
     # --- bearer tokens (userinfo, the API) and keys ---------------------------------------------
 
     def _load_access_token(self, token):
-        """The access token with its client and user, by checksum (unique: no ORDER BY needed).
-
-        A token of a deactivated person is treated as unknown, for every bearer check (userinfo, the API).
-        """
+        """The access token with its client and user, by checksum; a deactivated person's is unknown."""
         found = hot_path.ACCESS_TOKEN.first(tokens.checksum(token))
         return found if found is not None and person_may_use_tokens(found.user) else None
 

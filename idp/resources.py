@@ -7,12 +7,15 @@ from collections.abc import Callable
 from oauthlib.oauth2.rfc6749 import errors
 
 
-def narrow_to_code(request, *, granted: list[str], validate: Callable[[object, list[str]], None]) -> None:
-    """Set the resources a token from a code serves: the requested ones, if the code has them all,
+def narrow_to_code(request, *, grant, validate: Callable[[object, list[str]], None]) -> None:
+    """Set the resources a token from ``grant`` serves: the requested ones, if the code has them all,
     else the code's own (checked with ``validate``). A code issued for none limits nothing.
 
     These are DOT's rules (``_check_and_set_request_resource``), given the Grant already loaded.
     """
+    granted = (
+        (grant.resource or []) if grant is not None and grant.application_id == request.client.pk else []
+    )
     if not granted:
         return
     if not request.resource:
