@@ -121,9 +121,10 @@ def challenge_for_client_authentication(request: HttpRequest, response: HttpResp
 
 
 def _find_token(value: str, hint: str | None):
+    found_by = checksum(value)
     lookups = [hot_path.ACCESS_TOKEN, hot_path.REFRESH_TOKEN]
     for query in lookups if hint != "refresh_token" else reversed(lookups):
-        token = query.first(checksum(value))
+        token = query.first(found_by)
         if token is not None:
             return token
     return None
