@@ -17,13 +17,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import transaction
-from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from redis.exceptions import RedisError
 
 from .api.throttling import _count, parse_rate  # the API's window counters, one round trip on Redis
 from .audit import Event, client_address, record
 from .conf import idp_settings
+from .tokens import revoke_tokens
 
 logger = logging.getLogger("idp.accounts")
 
@@ -41,34 +40,16 @@ def changes_by(request, *, actor=None) -> Iterator[None]:
         _changed_by.reset(reset)
 
 
-def revoke_person_tokens(user, *, refresh_only: bool = False) -> int:
-    """Revoke ``user``'s refresh tokens (whole families) at every client and, unless ``refresh_only``,
-    every access token too; return how many tokens were live."""
-    RefreshToken = get_refresh_token_model()
-    AccessToken = get_access_token_model()
-    with transaction.atomic():
-        live_refresh = RefreshToken.objects.filter(user=user, revoked__isnull=True)
-        access = AccessToken.objects.filter(user=user)
-        count = live_refresh.count() + (0 if refresh_only else access.count())
-        for family in set(live_refresh.exclude(token_family=None).values_list("token_family", flat=True)):
-            RefreshToken.revoke_family(family)  # also deletes the access tokens of the family
-        for token in live_refresh.filter(token_family=None):
-            token.revoke()
-        if not refresh_only:
-            access.delete()
-    return count
-
-
 def deactivate_person_tokens(user) -> None:
     """A person was deactivated: every token they hold is revoked, recorded once."""
-    revoked = revoke_person_tokens(user)
+    revoked = revoke_tokens(user=user)
     actor, request = _changed_by.get()
     record(Event.USER_DEACTIVATED, actor=actor, request=request, user=user.get_username(), revoked=revoked)
 
 
 def end_refresh_tokens_after_password_change(user) -> None:
     """A person's password changed: their refresh tokens are revoked (RFC 9700 §4.14.2), recorded once."""
-    revoked = revoke_person_tokens(user, refresh_only=True)
+    revoked = revoke_tokens(user=user, refresh_only=True)
     actor, request = _changed_by.get()
     record(Event.PASSWORD_CHANGED, actor=actor, request=request, user=user.get_username(), revoked=revoked)
 

@@ -30,7 +30,7 @@ from oauth2_provider.admin import (
     IDTokenAdmin,
     RefreshTokenAdmin,
 )
-from oauth2_provider.models import get_access_token_model, revoke_access_token
+from oauth2_provider.models import get_access_token_model
 
 from .accounts import changes_by
 from .audit import Event, record
@@ -44,7 +44,7 @@ from .clients import (
 from .consent import revoke_consent
 from .forms import ClientForm, RotateSecretForm
 from .models import Application, AuditEvent, Consent, User
-from .oauth2_validators import revoke_tokens_issued_from
+from .tokens import revoke_by_operator
 
 # The session key holding a reference (never the secret) between the POST that made a secret and
 # the one page that shows it; the secret itself waits in the cache, deleted on first read.
@@ -457,14 +457,8 @@ class IdpAccessTokenAdmin(AccessTokenAdmin):
 
     @admin.action(description="Revoke selected access tokens", permissions=["change"])
     def revoke_tokens(self, request, queryset):
-        revoked = 0
-        for token in queryset.select_related("application", "user"):
-            revoke_access_token(token)
-            record(
-                Event.TOKEN_REVOKED, actor=request.user, client=token.application, request=request,
-                user=token.user.get_username() if token.user else None, via="admin", kind="access",
-            )  # fmt: skip
-            revoked += 1
+        tokens = queryset.select_related("application", "user")
+        revoked = sum(revoke_by_operator(token, actor=request.user, request=request) for token in tokens)
         self.message_user(
             request, ngettext("Revoked %d access token.", "Revoked %d access tokens.", revoked) % revoked
         )
@@ -478,14 +472,8 @@ class IdpRefreshTokenAdmin(RefreshTokenAdmin):
 
     @admin.action(description="Revoke selected refresh tokens", permissions=["change"])
     def revoke_tokens(self, request, queryset):
-        revoked = 0
-        for token in queryset.filter(revoked__isnull=True).select_related("application", "user"):
-            token.revoke()
-            record(
-                Event.TOKEN_REVOKED, actor=request.user, client=token.application, request=request,
-                user=token.user.get_username() if token.user else None, via="admin", kind="refresh",
-            )  # fmt: skip
-            revoked += 1
+        tokens = queryset.filter(revoked__isnull=True).select_related("application", "user")
+        revoked = sum(revoke_by_operator(token, actor=request.user, request=request) for token in tokens)
         self.message_user(
             request, ngettext("Revoked %d refresh token.", "Revoked %d refresh tokens.", revoked) % revoked
         )
@@ -502,15 +490,8 @@ class IdpGrantAdmin(GrantAdmin):
         description="Revoke selected codes and every token issued from them", permissions=["delete"]
     )
     def revoke_codes(self, request, queryset):
-        count = 0
-        for grant in queryset.select_related("application", "user"):
-            revoke_tokens_issued_from(grant)
-            record(
-                Event.TOKEN_REVOKED, actor=request.user, client=grant.application, request=request,
-                user=grant.user.get_username(), via="admin", kind="authorization code",
-            )  # fmt: skip
-            grant.delete()
-            count += 1
+        codes = queryset.select_related("application", "user")
+        count = sum(revoke_by_operator(grant, actor=request.user, request=request) for grant in codes)
         self.message_user(request, ngettext("Revoked %d code.", "Revoked %d codes.", count) % count)
 
 

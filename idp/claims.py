@@ -135,6 +135,13 @@ def claims_for(user, *, scopes: Iterable[str]) -> dict[str, Any]:
     return claim_values(user, claim_names_for(scopes))
 
 
+def userinfo_claims(user, *, scopes: Iterable[str], claims_request: Any) -> dict[str, Any]:
+    """The claims a token's scopes release, plus those the RP asked for by name at consent (Core 5.5)."""
+    claims = claims_for(user, scopes=scopes)
+    claims.update(claim_values(user, requested_claims(claims_request, targets=("userinfo",))))
+    return claims
+
+
 def requested_claims(claims_request: Any, *, targets: Iterable[str] = ("userinfo", "id_token")) -> list[str]:
     """Known claims that the OIDC ``claims`` request parameter (Core 5.5) names under ``targets``."""
     if not isinstance(claims_request, dict):

@@ -13,11 +13,12 @@ from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_application_model, get_refresh_token_model
+from oauth2_provider.models import get_application_model
 
 from .audit import Event, record
 from .claims import SCOPES, USER_SCOPES
 from .conf import idp_settings, is_loopback_url
+from .tokens import revoke_tokens
 
 
 @dataclass(frozen=True)
@@ -291,20 +292,6 @@ def previous_secret_matches(client, provided: str) -> bool:
     return check_password(provided, client.previous_client_secret)
 
 
-def revoke_client_tokens(client) -> int:
-    """Revoke every live refresh token (whole families) and access token of ``client``; return how many."""
-    RefreshToken = get_refresh_token_model()
-    AccessToken = get_access_token_model()
-    with transaction.atomic():
-        live_refresh = RefreshToken.objects.filter(application=client, revoked__isnull=True)
-        count = live_refresh.count() + AccessToken.objects.filter(application=client).count()
-        for family in set(live_refresh.exclude(token_family=None).values_list("token_family", flat=True)):
-            RefreshToken.revoke_family(family)
-        live_refresh.update(revoked=timezone.now())
-        AccessToken.objects.filter(application=client).delete()
-    return count
-
-
 @transaction.atomic
 def set_client_active(client, active: bool, *, actor=None, request=None) -> bool:
     """Enable or disable ``client``; disabling revokes all its tokens. True if anything changed."""
@@ -315,7 +302,7 @@ def set_client_active(client, active: bool, *, actor=None, request=None) -> bool
     if active:
         record(Event.CLIENT_ENABLED, actor=actor, client=client, request=request)
     else:
-        revoked = revoke_client_tokens(client)
+        revoked = revoke_tokens(client=client)
         record(Event.CLIENT_DISABLED, actor=actor, client=client, request=request, revoked=revoked)
     return True
 

@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from . import hot_path
 from .audit import Event, record
 from .claims import claim_names_for
 from .models import Consent
+from .tokens import revoke_tokens
 
 
 @dataclass(frozen=True)
@@ -111,11 +111,7 @@ def revoke_consent(user, application, *, actor=None, request=None) -> bool:
     """
     with transaction.atomic():
         deleted, _ = Consent.objects.filter(user=user, application=application).delete()
-        for refresh_token in get_refresh_token_model().objects.filter(
-            user=user, application=application, revoked__isnull=True
-        ):
-            refresh_token.revoke()
-        get_access_token_model().objects.filter(user=user, application=application).delete()
+        revoke_tokens(user=user, client=application)
         if deleted:
             record(
                 Event.CONSENT_REVOKED,

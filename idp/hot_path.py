@@ -10,8 +10,6 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 from django.contrib.auth import get_user_model
-from django.db import connections, router
-from django.utils import timezone
 from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
@@ -94,39 +92,3 @@ INSERT_ID_TOKEN = CompiledInsert(get_id_token_model)
 INSERT_ACCESS_TOKEN = CompiledInsert(get_access_token_model)
 INSERT_REFRESH_TOKEN = CompiledInsert(get_refresh_token_model)
 INSERT_AUDIT_EVENT = CompiledInsert(AuditEvent)
-
-_claim_sql: dict[str, str] = {}
-
-
-def claim_code(grant, *, access_token_id: int | None, token_family) -> bool:
-    """Mark an unused code used and remember the tokens it became; False if it was already used.
-
-    One statement, run in the transaction that saves those tokens: of two requests racing with the
-    same code, the second waits for the first to commit and then matches no row.
-    """
-    Grant = type(grant)
-    alias = router.db_for_write(Grant, instance=grant)
-    connection = connections[alias]
-    opts = Grant._meta
-    used_at, family = opts.get_field("used_at"), opts.get_field("token_family")
-    if alias not in _claim_sql:
-        quote = connection.ops.quote_name
-        # Only quoted names from the model go into the text; every value is a parameter.
-        _claim_sql[alias] = (
-            f"UPDATE {quote(opts.db_table)} SET {quote(used_at.column)} = %s, "  # noqa: S608
-            f"{quote(opts.get_field('access_token').column)} = %s, {quote(family.column)} = %s "
-            f"WHERE {quote(opts.pk.column)} = %s AND {quote(used_at.column)} IS NULL"
-        )
-    now = timezone.now()
-    params = [
-        used_at.get_db_prep_save(now, connection),
-        access_token_id,
-        family.get_db_prep_save(token_family, connection),
-        grant.pk,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_claim_sql[alias], params)
-        claimed = cursor.rowcount == 1
-    if claimed:
-        grant.used_at, grant.access_token_id, grant.token_family = now, access_token_id, token_family
-    return claimed

@@ -1,16 +1,11 @@
-"""The OAuth2Validator subclass: the single place where DOT/oauthlib protocol behaviour is extended."""
+"""The oauthlib entry point: DOT's validator, its hooks handing over to the modules that own each concern."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
-import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import unquote_plus
 
-from django.db import router, transaction
 from django.utils import timezone
 from jwcrypto import jws
 from oauth2_provider.models import (
@@ -23,12 +18,13 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import hot_path, pkce
-from .audit import Event, record
-from .claims import claim_values, claims_for, requested_claims, supported_claims
-from .clients import previous_secret_matches
+from . import hot_path, pkce, tokens
+from .claims import userinfo_claims
+from .client_auth import ClientAuthentication
 from .conf import idp_settings
+from .id_tokens import id_token_claims
 from .keys import sign_jwt, verification_key
+from .resources import narrow_to_code
 from .token_checks import person_may_use_tokens, refresh_token_is_live
 
 AccessToken = get_access_token_model()
@@ -37,167 +33,37 @@ RefreshToken = get_refresh_token_model()
 IDToken = get_id_token_model()
 
 
-class _Replayed(Exception):
-    """The code or refresh token being exchanged was used by a concurrent request first."""
+@dataclass
+class TokenRequestState:
+    """What one token request's hooks hand each other: the code read once, the rows saved together."""
+
+    code: str | None = None  # the code ``grant`` was looked up for
+    grant: Grant | None = None
+    id_token: IDToken | None = None  # signed, not yet saved
+    access_token: AccessToken | None = None
+    refresh_token: RefreshToken | None = None
+
+
+def state_of(request) -> TokenRequestState:
+    """The state of this oauthlib request, made on first use."""
+    state = getattr(request, "idp_state", None)
+    if state is None:
+        state = request.idp_state = TokenRequestState()
+    return state
 
 
 def _epoch_to_datetime(value: int | float | None) -> datetime | None:
     return datetime.fromtimestamp(value, tz=UTC) if value is not None else None
 
 
-class IdpOAuth2Validator(OAuth2Validator):
-    """Claims from the catalogue, real ``auth_time``, S256-only PKCE, codes that betray their reuse."""
+class IdpOAuth2Validator(ClientAuthentication, OAuth2Validator):
+    """oauthlib's hooks, each handing over to the module that owns the concern.
 
-    # Claims are released by idp.claims, not by DOT's scope filter.
-    oidc_claim_scope = None
-
-    # --- issuer and keys -------------------------------------------------------------------------
-
-    def get_oidc_issuer_endpoint(self, request) -> str:
-        return idp_settings.ISSUER
-
-    def _get_key_for_token(self, token):
-        """Any published key (active or retired), chosen by the token's ``kid``."""
-        unverified = jws.JWS()
-        unverified.deserialize(token)
-        return verification_key(unverified.jose_header.get("kid"))
-
-    def _load_access_token(self, token):
-        """The access token with its client and user, by checksum (unique: no ORDER BY needed).
-
-        A token of a deactivated person is treated as unknown, for every bearer check (userinfo, the API).
-        """
-        found = hot_path.ACCESS_TOKEN.first(hashlib.sha256(token.encode("utf-8")).hexdigest())
-        return found if found is not None and person_may_use_tokens(found.user) else None
-
-    def validate_jwt_bearer_token(self, token, scopes, request) -> bool:
-        """An ID token is never an access token: refuse JWT-shaped bearer tokens outright."""
-        return False
-
-    # --- clients ---------------------------------------------------------------------------------
-
-    def _load_application(self, client_id, request):
-        """DOT's client lookup, read once per request through a compiled query."""
-        if oauth2_settings.CIMD_ENABLED:
-            return super()._load_application(client_id, request)
-        client = request.client
-        if isinstance(client, hot_path.Application) and client.client_id == client_id:
-            return client if client.is_usable(request) else None
-        request.client = None
-        client = hot_path.application(client_id)
-        if client is None or not client.is_usable(request):
-            return None
-        request.client = client
-        return client
-
-    def _extract_basic_auth(self, request):
-        """DOT's, but a Basic credential that is not ASCII is none: DOT's base64 decoding would raise."""
-        credential = super()._extract_basic_auth(request)
-        return credential if credential is None or credential.isascii() else None
-
-    def _check_and_set_request_resource(self, request):
-        """DOT's RFC 8707 handling, taking a code's resources from the already loaded Grant.
-
-        DOT would read the Grant once more; it only needs its ``resource``. The narrowing rules are
-        DOT's own: requested resources must be a subset of the code's, else the code's are inherited.
-        """
-        if request.grant_type != "authorization_code":
-            return super()._check_and_set_request_resource(request)
-        request.grant_type = None  # DOT then only normalises and validates the requested resources
-        try:
-            super()._check_and_set_request_resource(request)
-        finally:
-            request.grant_type = "authorization_code"
-        grant = self._grant(request.code, request)
-        granted = (
-            (grant.resource or []) if grant is not None and grant.application_id == request.client.pk else []
-        )
-        if request.resource and granted:
-            for resource in request.resource:
-                if resource not in granted:
-                    raise errors.CustomOAuth2Error(
-                        error="invalid_target",
-                        description=f"The requested resource '{resource}' is not allowed. Token request "
-                        "cannot escalate resource permissions beyond the original authorization grant",
-                        request=request,
-                    )
-        elif granted:
-            self._validate_resource_uris(request, granted)
-            request.resource = granted
-
-    def _validate_resource_uris(self, request, resources):
-        """DOT's RFC 8707 check, which raises ValueError (a 500) on a URI urllib cannot split (``http://[``)."""
-        try:
-            super()._validate_resource_uris(request, resources)
-        except ValueError:
-            raise errors.CustomOAuth2Error(
-                error="invalid_target",
-                description="A resource is not a valid absolute URI.",
-                request=request,
-            ) from None
-
-    # --- client authentication ---------------------------------------------------------------------
-
-    def authenticate_client(self, request, *args, **kwargs) -> bool:
-        """DOT's, with one client identity per request, which then names the client everywhere.
-
-        RFC 6749 §2.3 allows one authentication method per request, and a ``client_id`` in the body
-        of a request authenticated with HTTP Basic must name that same client (§3.2.1). DOT's own
-        ``_authenticate_basic_auth`` compared the two; this class's previous-secret path did not, and
-        oauthlib takes the ID token's ``aud`` from ``request.client_id``: it is set here to the
-        client that authenticated, whatever the body said.
-        """
-        basic = self._extract_basic_auth(request)
-        if basic is not None:
-            if getattr(request, "client_secret", None) is not None:
-                raise errors.InvalidRequestError(
-                    description="Use one client authentication method: HTTP Basic or client_secret in "
-                    "the body, not both.",
-                    request=request,
-                )
-            basic_client_id, _secret = _basic_credentials(basic, request)
-            if request.client_id is not None and request.client_id != basic_client_id:
-                raise errors.InvalidRequestError(
-                    description="client_id in the body differs from the client authenticated with "
-                    "HTTP Basic.",
-                    request=request,
-                )
-        if not super().authenticate_client(request, *args, **kwargs):
-            return False
-        if request.client_id is not None and request.client_id != request.client.client_id:
-            raise errors.InvalidRequestError(
-                description="client_id differs from the authenticated client.", request=request
-            )
-        request.client_id = request.client.client_id
-        return True
-
-    # --- client authentication: the previous secret during its grace period -----------------------
-
-    def _authenticate_basic_auth(self, request) -> bool:
-        if super()._authenticate_basic_auth(request):
-            return True
-        client_id, secret = _basic_credentials(self._extract_basic_auth(request), request)
-        return self._previous_secret_authenticates(request, client_id, secret)
-
-    def _authenticate_request_body(self, request) -> bool:
-        if super()._authenticate_request_body(request):
-            return True
-        client_id = getattr(request, "client_id", None)
-        return self._previous_secret_authenticates(
-            request, client_id, getattr(request, "client_secret", None)
-        )
-
-    def _previous_secret_authenticates(self, request, client_id, secret) -> bool:
-        """A rotated-away secret still authenticates its client until the operator's grace period ends."""
-        client = request.client
-        return bool(
-            client is not None
-            and client_id
-            and secret
-            and client.client_id == client_id
-            and client.client_type == client.CLIENT_CONFIDENTIAL
-            and previous_secret_matches(client, secret)
-        )
+    A token request (``authorization_code``) asks them in the order of this class: the client
+    (``client_auth``); the code, read once into ``TokenRequestState`` and checked (``tokens``); the
+    ID token (``id_tokens``, ``keys``); then one transaction saves everything (``tokens.save_issued``).
+    A refresh asks ``validate_refresh_token`` in place of the code hooks.
+    """
 
     # --- authorization codes ---------------------------------------------------------------------
 
@@ -236,31 +102,27 @@ class IdpOAuth2Validator(OAuth2Validator):
             )
         )
 
+    # --- the token request: the code ------------------------------------------------------------
+
     def _grant(self, code: str, request):
-        """The Grant for ``code``, loaded once per token request and kept on the oauthlib request."""
-        cached = request.__dict__.get("_idp_grant")
-        if cached is None or cached.code != code:
-            cached = hot_path.GRANT.first(code) if isinstance(code, str) else None
-            request._idp_grant = cached
-        return cached
+        """The Grant for ``code``, loaded once per token request (``TokenRequestState``)."""
+        state = state_of(request)
+        if state.code != code:
+            state.code, state.grant = code, tokens.find_code(code)
+        return state.grant
+
+    def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
+        grant = self._grant(code, request)
+        return grant.scope.split() if grant else []
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
-        """Accept a live, unused code of this client (``save_bearer_token`` claims it atomically).
-
-        A second use of a code is an attack or a bug: it fails, and every token issued from the code
-        is revoked (RFC 6749 §4.1.2). A code of a person deactivated since is refused, and so is a
-        ``code_verifier`` that is malformed or that comes for a code issued without a challenge.
-        """
+        """A code ``tokens.check_code`` accepts (a reused one revokes its tokens); ``save_bearer_token``
+        claims it. A ``code_verifier`` that is malformed, or comes for a code issued without a
+        challenge, is refused."""
         if problem := pkce.code_verifier_problem(request.code_verifier):
             raise errors.InvalidRequestError(description=problem, request=request)
         grant = self._grant(code, request)
-        if grant is None or grant.application_id != client.pk:
-            return False
-        if grant.used_at is not None:
-            revoke_tokens_issued_from(grant)
-            record(Event.CODE_REUSE, actor=grant.user, client=client, request=request)
-            return False
-        if grant.is_expired() or not person_may_use_tokens(grant.user):
+        if not tokens.check_code(grant, client=client, request=request):
             return False
         if problem := pkce.downgrade_problem(grant.code_challenge, code_verifier=request.code_verifier):
             raise errors.InvalidGrantError(description=problem, request=request)
@@ -274,8 +136,13 @@ class IdpOAuth2Validator(OAuth2Validator):
             request.claims = json.loads(grant.claims)
         return True
 
-    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs) -> None:
-        """Nothing left to do: ``save_bearer_token`` claimed the code with the tokens it became."""
+    def get_code_challenge(self, code, request):
+        grant = self._grant(code, request)
+        return (grant.code_challenge or None) if grant else None
+
+    def get_code_challenge_method(self, code, request):
+        grant = self._grant(code, request)
+        return (grant.code_challenge_method or None) if grant else None
 
     def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *args, **kwargs) -> bool:
         grant = self._grant(code, request)
@@ -287,93 +154,18 @@ class IdpOAuth2Validator(OAuth2Validator):
             )
         return True
 
-    def get_code_challenge(self, code, request):
-        grant = self._grant(code, request)
-        return (grant.code_challenge or None) if grant else None
-
-    def get_code_challenge_method(self, code, request):
-        grant = self._grant(code, request)
-        return (grant.code_challenge_method or None) if grant else None
-
-    def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
-        grant = self._grant(code, request)
-        return grant.scope.split() if grant else []
-
     def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
         grant = self._grant(code, request)
         return (grant.nonce or None) if grant else None
 
-    # --- saving tokens ---------------------------------------------------------------------------
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs) -> None:
+        """Nothing left to do: ``save_bearer_token`` claimed the code with the tokens it became."""
 
-    def save_bearer_token(self, token, request, *args, **kwargs):
-        """Save the tokens in one transaction that also claims the code or the rotated refresh token.
-
-        A code is marked used by the statement that links it to its tokens; a presented refresh
-        token is re-read under a row lock (SQLite's immediate transactions serialise the same way).
-        A request that finds either already used lost a race with another use of the same
-        credential: that is a replay, so its tokens are rolled back and the earlier ones revoked.
-        """
-        previous = getattr(request, "refresh_token_instance", None)
-        grant = request.__dict__.get("_idp_grant") if request.grant_type == "authorization_code" else None
-        try:
-            with transaction.atomic(using=router.db_for_write(AccessToken)):
-                if previous is not None and not (
-                    RefreshToken.objects.select_for_update()
-                    .filter(pk=previous.pk, revoked__isnull=True)
-                    .values_list("pk", flat=True)
-                    .first()
-                ):
-                    raise _Replayed
-                id_token = request.__dict__.pop("_idp_unsaved_id_token", None)
-                if id_token is not None:
-                    hot_path.INSERT_ID_TOKEN.save(id_token)
-                saved = self._save_bearer_token(token, request, *args, **kwargs)
-                if previous is not None and "refresh_token" not in token:
-                    # The refresh narrowed the scope away from offline_access (idp.server): DOT leaves
-                    # the presented refresh token alive when none replaces it; it is used up as usual.
-                    previous.revoke()
-                if grant is not None:
-                    access_token = request.__dict__.get("_idp_access_token")
-                    refresh_token = request.__dict__.get("_idp_refresh_token")
-                    if not hot_path.claim_code(
-                        grant,
-                        access_token_id=access_token.pk if access_token else None,
-                        token_family=refresh_token.token_family if refresh_token else None,
-                    ):
-                        raise _Replayed
-                record(
-                    Event.TOKEN_ISSUED,
-                    actor=request.user,
-                    client=request.client,
-                    request=request,
-                    grant_type=request.grant_type,
-                    scope=token.get("scope", ""),
-                    refresh="refresh_token" in token,
-                    expires_in=token.get("expires_in"),
-                )
-                return saved
-        except _Replayed:
-            pass
-        if grant is not None:
-            used = Grant.objects.select_related("user").get(pk=grant.pk)  # with the first use's tokens
-            revoke_tokens_issued_from(used)
-            record(Event.CODE_REUSE, actor=used.user, client=request.client, request=request, race=True)
-            raise errors.InvalidGrantError(
-                description="The authorization code was already used.", request=request
-            )
-        RefreshToken.revoke_family(previous.token_family)
-        record(
-            Event.REFRESH_TOKEN_REUSE, actor=previous.user, client=request.client, request=request, race=True
-        )
-        raise errors.InvalidGrantError(description="The refresh token was already used.", request=request)
+    # --- the token request: the ID token --------------------------------------------------------
 
     def finalize_id_token(self, id_token, token, token_handler, request):
-        """DOT's, with RS256 ID tokens signed by ``keys.sign_jwt`` and no transaction of their own.
-
-        DOT signs through jwcrypto's JWT object (a third of the token endpoint's CPU went to it) and
-        wraps the ID token row's save in a transaction, which is empty here: the row is saved later,
-        with the tokens (``_save_id_token``). Other algorithms go DOT's way.
-        """
+        """DOT's, but RS256 is signed by ``keys.sign_jwt`` (jwcrypto's JWT object cost a third of the
+        endpoint's CPU) and the row is saved later, with the tokens. Other algorithms go DOT's way."""
         if request.client.algorithm != request.client.RS256_ALGORITHM:
             return super().finalize_id_token(id_token, token, token_handler, request)
         claims, expiration_time = self.get_id_token_dictionary(token, token_handler, request)
@@ -385,56 +177,93 @@ class IdpOAuth2Validator(OAuth2Validator):
         request.access_token = request.id_token = row  # as DOT leaves them
         return signed
 
-    def _save_id_token(self, jti, request, expires, *args, **kwargs):
-        """DOT's ID token row, inserted by ``save_bearer_token`` in the transaction of the tokens."""
-        id_token = IDToken(
-            user=request.user,
-            scope=request.scope or " ".join(request.scopes),
+    def get_id_token_dictionary(self, token, token_handler, request):
+        """The ID token's claims (``id_tokens.id_token_claims``) and when it expires."""
+        now = timezone.now()
+        expires = now + timedelta(seconds=oauth2_settings.ID_TOKEN_EXPIRE_SECONDS)
+        auth_time = getattr(request, "auth_time", None) or now
+        claims = id_token_claims(
+            request.user,
+            client=request.client,
+            claims_request=request.claims,
+            auth_time=auth_time,
+            amr=getattr(request, "amr", None),
             expires=expires,
-            jti=jti,
-            application=request.client,
         )
-        request._idp_unsaved_id_token = id_token
+        return claims, expires
+
+    def _save_id_token(self, jti, request, expires, *args, **kwargs):
+        """DOT's ID token row, inserted by ``save_bearer_token`` with the tokens."""
+        id_token = state_of(request).id_token = tokens.new_id_token(request, jti=jti, expires=expires)
         return id_token
 
-    def _create_access_token(self, expires, request, token, source_refresh_token=None):
-        """DOT's access token, linked to the ID token row ``save_bearer_token`` just inserted.
+    # --- the token request: saving, in one transaction ------------------------------------------
 
-        DOT would re-parse and re-verify the ID token JWT and read that row back by ``jti``.
-        """
-        access_token = AccessToken(
-            user=request.user,
+    def save_bearer_token(self, token, request, *args, **kwargs) -> None:
+        """DOT's save, inside ``tokens.save_issued``: one transaction that also claims the code or the
+        presented refresh token; a replay that lost a race is ``invalid_grant``."""
+        state = state_of(request)
+
+        def save() -> tokens.Saved:
+            self._save_bearer_token(token, request, *args, **kwargs)
+            return state.access_token, state.refresh_token
+
+        id_token, state.id_token = state.id_token, None
+        problem = tokens.save_issued(
+            token,
+            request=request,
+            save=save,
+            code=state.grant if request.grant_type == "authorization_code" else None,
+            presented=getattr(request, "refresh_token_instance", None),
+            id_token=id_token,
+        )
+        if problem is not None:
+            raise errors.InvalidGrantError(description=problem, request=request)
+
+    def _check_and_set_request_resource(self, request):
+        """DOT's RFC 8707 handling, with the code's resources from the Grant already loaded."""
+        if request.grant_type != "authorization_code":
+            return super()._check_and_set_request_resource(request)
+        request.grant_type = None  # DOT then only normalises and validates the requested resources
+        try:
+            super()._check_and_set_request_resource(request)
+        finally:
+            request.grant_type = "authorization_code"
+        narrow_to_code(
+            request, grant=self._grant(request.code, request), validate=self._validate_resource_uris
+        )
+
+    def _validate_resource_uris(self, request, resources):
+        """DOT's RFC 8707 check, which raises ValueError (a 500) on a URI urllib cannot split (``http://[``)."""
+        try:
+            super()._validate_resource_uris(request, resources)
+        except ValueError:
+            raise errors.CustomOAuth2Error(
+                error="invalid_target",
+                description="A resource is not a valid absolute URI.",
+                request=request,
+            ) from None
+
+    def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        """DOT's access token, linked to the ID token row without reading it back by ``jti``."""
+        state_of(request).access_token = access_token = tokens.save_access_token(
+            request,
+            value=token["access_token"],
             scope=token["scope"],
             expires=expires,
             id_token=getattr(request, "id_token", None) if token.get("id_token") else None,
-            application=request.client,
             source_refresh_token=source_refresh_token,
-            resource=getattr(request, "resource", None) or [],
-            claims=_claims_request(request),
         )
-        self._set_token_value(access_token, token["access_token"])
-        hot_path.INSERT_ACCESS_TOKEN.save(access_token)
-        request._idp_access_token = access_token
         return access_token
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
         """DOT's refresh token, keeping the family, the claims request and the original sign-in."""
-        refresh_token = RefreshToken(
-            user=request.user,
-            application=request.client,
-            access_token=access_token,
-            token_family=previous_refresh_token.token_family if previous_refresh_token else uuid.uuid4(),
-            resource=getattr(request, "resource", None) or [],
-            auth_time=getattr(request, "auth_time", None),
-            amr=" ".join(getattr(request, "amr", None) or []),
-            claims=_claims_request(request),
+        state_of(request).refresh_token = refresh_token = tokens.save_refresh_token(
+            request, value=refresh_token_code, access_token=access_token, previous=previous_refresh_token
         )
-        self._set_token_value(refresh_token, refresh_token_code)
-        hot_path.INSERT_REFRESH_TOKEN.save(refresh_token)
-        request._idp_refresh_token = refresh_token
         return refresh_token
 
-    # --- refresh tokens --------------------------------------------------------------------------
+    # --- refresh tokens and revocation -----------------------------------------------------------
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs) -> bool:
         """DOT's check, then ``refresh_token_is_live``: the predicate introspection answers with too."""
@@ -447,70 +276,38 @@ class IdpOAuth2Validator(OAuth2Validator):
             request.amr = previous.amr.split()
             request.claims = previous.claims
         elif refresh_token:
-            # DOT revokes the whole family when a revoked (rotated or revoked) token comes back.
-            reused = (
-                RefreshToken.objects.filter(
-                    token_checksum=hashlib.sha256(refresh_token.encode()).hexdigest(),
-                    revoked__isnull=False,
-                    application=client,
-                )
-                .select_related("user")
-                .first()
-            )
-            if reused is not None:
-                record(Event.REFRESH_TOKEN_REUSE, actor=reused.user, client=client, request=request)
+            tokens.detect_refresh_token_reuse(refresh_token, client=client, request=request)
         return valid
 
-    # --- revocation ------------------------------------------------------------------------------
-
     def revoke_token(self, token, token_type_hint, request, *args, **kwargs) -> None:
-        """RFC 7009 revocation by the client itself, recorded when a token of the client was found."""
-        checksum = hashlib.sha256(token.encode()).hexdigest()
-        client_pk = getattr(request.client, "pk", None)
-        found = client_pk is not None and (
-            AccessToken.objects.filter(token_checksum=checksum, application_id=client_pk).exists()
-            or RefreshToken.objects.filter(
-                token_checksum=checksum, application_id=client_pk, revoked__isnull=True
-            ).exists()
-        )
-        super().revoke_token(token, token_type_hint, request, *args, **kwargs)
-        if found:
-            record(Event.TOKEN_REVOKED, client=request.client, request=request, via="revocation endpoint")
+        """RFC 7009 revocation by the client itself: ``tokens.revoke_by_client``."""
+        tokens.revoke_by_client(token, hint=token_type_hint, client=request.client, request=request)
 
-    # --- ID token and userinfo -------------------------------------------------------------------
+    # --- bearer tokens (userinfo, the API) and keys ---------------------------------------------
 
-    def get_id_token_dictionary(self, token, token_handler, request):
-        """``sub`` and the protocol claims, plus claims the RP asked for in the ID token by name.
+    def _load_access_token(self, token):
+        """The access token with its client and user, by checksum; a deactivated person's is unknown."""
+        found = hot_path.ACCESS_TOKEN.first(tokens.checksum(token))
+        return found if found is not None and person_may_use_tokens(found.user) else None
 
-        Scope claims go to userinfo, not the ID token, when an access token is issued (Core 5.4).
-        """
-        now = timezone.now()
-        expires = now + timedelta(seconds=oauth2_settings.ID_TOKEN_EXPIRE_SECONDS)
-        auth_time = getattr(request, "auth_time", None) or now
-        claims = claim_values(request.user, requested_claims(request.claims, targets=("id_token",)))
-        claims.update(
-            sub=str(request.user.sub),
-            iss=idp_settings.ISSUER,
-            exp=int(expires.timestamp()),
-            auth_time=int(auth_time.timestamp()),
-            jti=str(uuid.uuid4()),
-            azp=request.client.client_id,
-        )
-        if getattr(request, "amr", None):
-            claims["amr"] = list(request.amr)
-        return claims, expires
+    def validate_jwt_bearer_token(self, token, scopes, request) -> bool:
+        """An ID token is never an access token: refuse JWT-shaped bearer tokens outright."""
+        return False
 
     def get_userinfo_claims(self, request) -> dict:
-        """The claims the token's scopes release, plus those the RP asked for by name at consent."""
-        claims = claims_for(request.user, scopes=request.scopes)
-        named = requested_claims(getattr(request.access_token, "claims", None), targets=("userinfo",))
-        claims.update(claim_values(request.user, named))
-        return claims
+        claims_request = getattr(request.access_token, "claims", None)
+        return userinfo_claims(request.user, scopes=request.scopes, claims_request=claims_request)
 
-    def get_discovery_claims(self, request) -> list[str]:
-        return supported_claims()
+    def get_oidc_issuer_endpoint(self, request) -> str:
+        return idp_settings.ISSUER
 
-    # --- prompt=none: the consent view decides; these oauthlib hooks must not raise --------------
+    def _get_key_for_token(self, token):
+        """Any published key (active or retired), chosen by the token's ``kid``."""
+        unverified = jws.JWS()
+        unverified.deserialize(token)
+        return verification_key(unverified.jose_header.get("kid"))
+
+    # --- prompt=none: the authorization view decides; these oauthlib hooks must not raise -------
 
     def validate_silent_login(self, request) -> bool:
         return True
@@ -519,26 +316,3 @@ class IdpOAuth2Validator(OAuth2Validator):
         return True
 
 
-def _basic_credentials(auth_string: str | None, request) -> tuple[str | None, str | None]:
-    """``client_id`` and secret from an HTTP Basic credential (RFC 6749 §2.3.1 form-encoding)."""
-    if not auth_string:
-        return None, None
-    try:
-        decoded = base64.b64decode(auth_string).decode(getattr(request, "encoding", None) or "utf-8")
-        client_id, secret = decoded.split(":", 1)
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
-        return None, None
-    return unquote_plus(client_id), unquote_plus(secret)
-
-
-def _claims_request(request) -> dict:
-    claims = getattr(request, "claims", None)
-    return claims if isinstance(claims, dict) else {}
-
-
-def revoke_tokens_issued_from(grant) -> None:
-    """Revoke every token issued from an authorization code: its access token and refresh family."""
-    if grant.token_family is not None:
-        RefreshToken.revoke_family(grant.token_family)
-    if grant.access_token_id is not None:
-        AccessToken.objects.filter(pk=grant.access_token_id).delete()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 from django.contrib.auth.decorators import login_not_required
@@ -23,6 +22,7 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from .. import hot_path
 from ..conf import idp_settings
 from ..token_checks import access_token_is_live, refresh_token_expires, refresh_token_is_live
+from ..tokens import checksum
 
 # RFC 8707 §2.1: the one token-endpoint parameter that may be repeated.
 REPEATABLE_PARAMETERS = frozenset({"resource"})
@@ -121,10 +121,10 @@ def challenge_for_client_authentication(request: HttpRequest, response: HttpResp
 
 
 def _find_token(value: str, hint: str | None):
-    checksum = hashlib.sha256(value.encode()).hexdigest()
+    found_by = checksum(value)
     lookups = [hot_path.ACCESS_TOKEN, hot_path.REFRESH_TOKEN]
     for query in lookups if hint != "refresh_token" else reversed(lookups):
-        token = query.first(checksum)
+        token = query.first(found_by)
         if token is not None:
             return token
     return None
@@ -216,9 +216,7 @@ class IdpTokenView(FormEndpointMixin, TokenView):
         if status == 200 and app_authorized.has_listeners():
             value = json.loads(body).get("access_token")
             token = (
-                get_access_token_model()
-                .objects.filter(token_checksum=hashlib.sha256(value.encode()).hexdigest())
-                .first()
+                get_access_token_model().objects.filter(token_checksum=checksum(value)).first()
                 if value
                 else None
             )
