@@ -314,5 +314,3 @@ class IdpOAuth2Validator(ClientAuthentication, OAuth2Validator):
 
     def validate_silent_authorization(self, request) -> bool:
         return True
-
-
