@@ -17,9 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from redis.exceptions import RedisError
-
-from .api.throttling import _count, parse_rate  # the API's window counters, one round trip on Redis
+from .api.throttling import exceeded_limits, parse_rate  # the API's window counters
 from .audit import Event, client_address, record
 from .conf import idp_settings
 from .tokens import revoke_tokens
@@ -68,16 +66,7 @@ def password_reset_allowed(request, *, email: str) -> bool:
         for scope in ("email", "address")
         if (rate := parse_rate(rates.get(scope))) is not None
     ]
-    if not counted:
-        return True
-    try:
-        windows = _count([key for key, _, _ in counted], [period for _, _, period in counted])
-    except RedisError:
-        logger.warning("Password-reset limits not counted: the cache is unreachable", exc_info=True)
-        return True
-    over = [
-        key.split(":")[1] for (key, limit, _), (hits, _) in zip(counted, windows, strict=True) if hits > limit
-    ]
+    over = [key.split(":")[1] for key, _ in exceeded_limits(counted, what="Password-reset limits")]
     if over:
         logger.warning("Password-reset email not sent: over the %s limit", " and ".join(over))
     return not over

@@ -63,17 +63,26 @@ def check(request, throttles) -> float | None:
         rate, ident = throttle.rate(), throttle.ident(request)
         if rate is not None and ident is not None:
             counted.append((f"idp_api_throttle:{throttle.scope}:{ident}", *rate))
+    # An unreachable cache serves the request rather than fail it (the token itself was checked
+    # against the database).
+    waits = [ttl for _, ttl in exceeded_limits(counted, what="API limits")]
+    return max(waits) if waits else None
+
+
+def exceeded_limits(counted: list[tuple[str, int, int]], *, what: str) -> list[tuple[str, int]]:
+    """Count one hit on each ``(key, limit, period)``; the ``(key, seconds left)`` of those now over.
+
+    One round trip for all of them. An unreachable cache counts nothing and lets the request
+    through: ``what`` names the limits in the warning the operator sees.
+    """
     if not counted:
-        return None
+        return []
     try:
         windows = _count([key for key, _, _ in counted], [period for _, _, period in counted])
     except RedisError:
-        # The counters are unreachable: serve the request rather than fail it (the token itself
-        # was checked against the database); the operator sees why in the log.
-        logger.warning("API limits not counted: the cache is unreachable", exc_info=True)
-        return None
-    waits = [ttl for (_, limit, _), (hits, ttl) in zip(counted, windows, strict=True) if hits > limit]
-    return max(waits) if waits else None
+        logger.warning("%s not counted: the cache is unreachable", what, exc_info=True)
+        return []
+    return [(key, ttl) for (key, limit, _), (hits, ttl) in zip(counted, windows, strict=True) if hits > limit]
 
 
 # For each key: add one, start its window if it has none, and answer [hits, seconds left].
