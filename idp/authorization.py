@@ -103,10 +103,12 @@ def is_resource_indicator(value: str) -> bool:
         return False
 
 
-def invalid_target() -> errors.CustomOAuth2Error:
+def invalid_target(*, request=None) -> errors.CustomOAuth2Error:
+    """RFC 8707 §2's error for a malformed ``resource``, at the authorization and the token endpoint."""
     return errors.CustomOAuth2Error(
         error="invalid_target",
         description="A resource is not an absolute URI without a fragment (RFC 8707).",
+        request=request,
     )
 
 

@@ -19,6 +19,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from . import hot_path, pkce, tokens
+from .authorization import invalid_target
 from .claims import userinfo_claims
 from .client_auth import ClientAuthentication
 from .conf import idp_settings
@@ -238,11 +239,7 @@ class IdpOAuth2Validator(ClientAuthentication, OAuth2Validator):
         try:
             super()._validate_resource_uris(request, resources)
         except ValueError:
-            raise errors.CustomOAuth2Error(
-                error="invalid_target",
-                description="A resource is not a valid absolute URI.",
-                request=request,
-            ) from None
+            raise invalid_target(request=request) from None
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         """DOT's access token, linked to the ID token row without reading it back by ``jti``."""
