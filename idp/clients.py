@@ -305,33 +305,3 @@ def set_client_active(client, active: bool, *, actor=None, request=None) -> bool
         revoked = revoke_tokens(client=client)
         record(Event.CLIENT_DISABLED, actor=actor, client=client, request=request, revoked=revoked)
     return True
-
-
-# --- integration ---------------------------------------------------------------------------------
-
-
-def integration_settings(client, *, secret: str | None = None) -> dict[str, str]:
-    """What a relying party configures: discovery URL, client_id, and how it authenticates."""
-    setup = KINDS[client.kind]
-    issuer = idp_settings.ISSUER
-    settings = {
-        "issuer": issuer,
-        "discovery_url": f"{issuer}/.well-known/openid-configuration",
-        "client_id": client.client_id,
-    }
-    if setup.has_secret:
-        settings["client_secret"] = secret or "<the secret shown once when it was created or rotated>"
-    settings["token_endpoint_auth_method"] = setup.auth_method
-    if setup.redirects:
-        uris = client.redirect_uris.split()
-        scopes = client.allowed_scopes.split() or ["openid", "profile", "email"]
-        settings.update(
-            grant_type="authorization_code",
-            response_type="code",
-            code_challenge_method="S256",
-            redirect_uri=uris[0] if uris else "",
-            scope=" ".join(scope for scope in scopes if scope != "offline_access"),
-        )
-    else:
-        settings.update(grant_type="client_credentials", token_endpoint=f"{issuer}/token")
-    return settings
