@@ -1,5 +1,7 @@
 """Clients in the admin: added by kind, validated, secrets shown once, rotated, disabled.
 
+Every change goes through the client lifecycle (``idp.clients``): this admin chooses what to ask
+and what to show, never how a client is saved, revoked or recorded.
 DOT registers its application model with the class named in ``OAUTH2_PROVIDER``
 (``APPLICATION_ADMIN_CLASS``, set in ``idp.conf``): ``IdpApplicationAdmin``.
 """
@@ -20,8 +22,7 @@ from django.utils.translation import ngettext
 from oauth2_provider.admin import ApplicationAdmin
 from oauth2_provider.models import get_access_token_model
 
-from ..audit import Event, record
-from ..clients import KINDS, generate_client_secret, rotate_client_secret, set_client_active
+from ..clients import KINDS, create_client, rotate_client_secret, set_client_active, update_client
 from ..forms import ClientForm, RotateSecretForm
 from ..models import Application, Consent
 from .common import ChangesByOperatorMixin, HttpsUrlsMixin
@@ -130,26 +131,28 @@ class IdpApplicationAdmin(ChangesByOperatorMixin, HttpsUrlsMixin, ApplicationAdm
             "updated",
         )
 
-    # --- saving: secrets generated here, shown once; disabling revokes -------------------------
+    # --- saving: through the client lifecycle, which validates, revokes and records -------------
 
     def save_model(self, request, obj, form, change):
+        """Save through ``create_client`` or ``update_client``; a new secret is kept to be shown once.
+
+        ``obj`` is the form's instance, already carrying the submitted values. Adding, it ends up
+        as the row ``create_client`` made (the admin's log and redirect name it); changing, it
+        starts again from the stored row, so ``update_client`` sees what the operator changed.
+        """
         if not change:
-            secret = generate_client_secret() if KINDS[obj.kind].has_secret else None
-            obj.client_secret = secret or ""
-            super().save_model(request, obj, form, change)
-            record(Event.CLIENT_CREATED, actor=request.user, client=obj, request=request, kind=obj.kind)
+            values = {field: form.cleaned_data[field] for field in form.fields if field in form.cleaned_data}
+            client, secret = create_client(kind=obj.kind, actor=request.user, request=request, **values)
+            obj.pk = client.pk
+            obj.refresh_from_db()
             if secret:
                 keep_one_time_secret(request, client=obj, secret=secret)
             return
-        activated = "is_active" in form.changed_data
-        if activated:
-            obj.is_active = form.initial["is_active"]  # set_client_active makes the change
-        super().save_model(request, obj, form, change)
-        changed = [field for field in form.changed_data if field != "is_active"]
-        if changed:
-            record(Event.CLIENT_CHANGED, actor=request.user, client=obj, request=request, fields=changed)
-        if activated:
-            set_client_active(obj, form.cleaned_data["is_active"], actor=request.user, request=request)
+        changes = {field: form.cleaned_data[field] for field in form.changed_data}
+        obj.refresh_from_db()
+        update_client(
+            obj, is_active=changes.pop("is_active", None), actor=request.user, request=request, **changes
+        )
 
     def response_add(self, request, obj, post_url_continue=None):
         """Always to the client's page: the secret (once) and the integration panel are there."""

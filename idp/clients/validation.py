@@ -1,63 +1,27 @@
-"""Clients by kind: validating their settings, creating them, rotating secrets, disabling them."""
+"""Client settings checked against the client's kind: redirect URIs, origins, scopes, lifetimes."""
 
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import timedelta
 from urllib.parse import urlsplit
 
-from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils import timezone
-from oauth2_provider.models import get_application_model
 
-from .audit import Event, record
-from .claims import SCOPES, USER_SCOPES
-from .conf import idp_settings, is_loopback_url
-from .tokens import revoke_tokens
-
-
-@dataclass(frozen=True)
-class KindSetup:
-    """What a kind of client is: its grant, whether it holds a secret, and what it registers."""
-
-    grant_type: str
-    client_type: str
-    auth_method: str
-    redirects: bool
-    origins: bool
-
-    @property
-    def has_secret(self) -> bool:
-        return self.client_type == "confidential"
-
-
-CODE, CREDENTIALS, SECRET_BASIC = "authorization-code", "client-credentials", "client_secret_basic"
-KINDS: dict[str, KindSetup] = {
-    "web": KindSetup(CODE, "confidential", SECRET_BASIC, redirects=True, origins=False),
-    "spa": KindSetup(CODE, "public", "none", redirects=True, origins=True),
-    "native": KindSetup(CODE, "public", "none", redirects=True, origins=False),
-    "service": KindSetup(CREDENTIALS, "confidential", SECRET_BASIC, redirects=False, origins=False),
-}
+from ..claims import SCOPES, USER_SCOPES
+from ..conf import idp_settings, is_loopback_url
+from .kinds import kind_setup
 
 # RFC 8252 §7.1: a private-use scheme is a reverse domain name, e.g. com.example.app.
 PRIVATE_USE_SCHEME = re.compile(r"^[a-z][a-z0-9+\-]*(\.[a-z0-9+\-]+)+$")
-# 48 random bytes: 384 bits, far beyond guessing; 64 URL-safe characters.
-SECRET_BYTES = 48
-
-
-def kind_setup(kind: str) -> KindSetup:
-    try:
-        return KINDS[kind]
-    except KeyError:
-        raise ValidationError(f"Unknown kind {kind!r}: choose one of {', '.join(KINDS)}.") from None
-
-
-# --- validation ----------------------------------------------------------------------------------
+# The settings whose rules depend on the kind, as clean_client_settings takes them.
+KIND_SETTINGS = (
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "allowed_origins",
+    "allowed_scopes",
+    "access_token_lifetime",
+)
 
 
 def split_values(value: str | Iterable[str] | None) -> list[str]:
@@ -202,106 +166,3 @@ def clean_client_settings(
     if errors:
         raise ValidationError(errors)
     return cleaned
-
-
-# --- lifecycle -----------------------------------------------------------------------------------
-
-
-def generate_client_secret() -> str:
-    return secrets.token_urlsafe(SECRET_BYTES)
-
-
-def apply_kind(client, kind: str) -> None:
-    """Set what the kind decides: grant type, client type, RS256 ID tokens, a hashed secret."""
-    setup = kind_setup(kind)
-    client.kind = kind
-    client.authorization_grant_type = setup.grant_type
-    client.client_type = setup.client_type
-    client.algorithm = client.RS256_ALGORITHM
-    client.hash_client_secret = True
-
-
-@transaction.atomic
-def create_client(
-    *,
-    kind: str,
-    name: str,
-    client_id: str | None = None,
-    redirect_uris=None,
-    post_logout_redirect_uris=None,
-    allowed_origins=None,
-    allowed_scopes=None,
-    access_token_lifetime=None,
-    actor=None,
-    request=None,
-    **attributes,
-):
-    """Create a validated client; return it with its cleartext secret (None for public clients).
-
-    The secret exists in clear only in the return value: show it once, it is stored hashed.
-    ``attributes`` are the kind-independent fields (skip_authorization, is_verified, logo_uri...).
-    """
-    client = get_application_model()(name=name, **attributes)
-    if client_id:
-        client.client_id = client_id
-    apply_kind(client, kind)
-    cleaned = clean_client_settings(
-        kind=kind,
-        redirect_uris=redirect_uris,
-        post_logout_redirect_uris=post_logout_redirect_uris,
-        allowed_origins=allowed_origins,
-        allowed_scopes=allowed_scopes,
-        access_token_lifetime=access_token_lifetime,
-    )
-    for field, value in cleaned.items():
-        setattr(client, field, value)
-    secret = generate_client_secret() if KINDS[kind].has_secret else None
-    client.client_secret = secret or ""
-    client.full_clean(exclude=["client_secret", "user"])
-    client.save()
-    record(Event.CLIENT_CREATED, actor=actor, client=client, request=request, kind=kind)
-    return client, secret
-
-
-@transaction.atomic
-def rotate_client_secret(client, *, grace_seconds: int = 0, actor=None, request=None) -> str:
-    """Give ``client`` a new secret; the old one stays valid for ``grace_seconds`` (0: not at all)."""
-    if not KINDS[client.kind].has_secret:
-        raise ValidationError(f"A {client.kind} client is public: it has no secret to rotate.")
-    grace_seconds = clean_grace_period(grace_seconds)
-    secret = generate_client_secret()
-    if grace_seconds:
-        client.previous_client_secret = client.client_secret
-        client.previous_client_secret_expires = timezone.now() + timedelta(seconds=grace_seconds)
-    else:
-        client.previous_client_secret = ""
-        client.previous_client_secret_expires = None
-    client.client_secret = secret
-    client.save(update_fields=["client_secret", "previous_client_secret", "previous_client_secret_expires"])
-    record(
-        Event.CLIENT_SECRET_ROTATED, actor=actor, client=client, request=request, grace_seconds=grace_seconds
-    )
-    return secret
-
-
-def previous_secret_matches(client, provided: str) -> bool:
-    """True if ``provided`` is the client's previous secret and its grace period has not ended."""
-    expires = client.previous_client_secret_expires
-    if not client.previous_client_secret or expires is None or expires <= timezone.now():
-        return False
-    return check_password(provided, client.previous_client_secret)
-
-
-@transaction.atomic
-def set_client_active(client, active: bool, *, actor=None, request=None) -> bool:
-    """Enable or disable ``client``; disabling revokes all its tokens. True if anything changed."""
-    if client.is_active == active:
-        return False
-    client.is_active = active
-    client.save(update_fields=["is_active", "updated"])
-    if active:
-        record(Event.CLIENT_ENABLED, actor=actor, client=client, request=request)
-    else:
-        revoked = revoke_tokens(client=client)
-        record(Event.CLIENT_DISABLED, actor=actor, client=client, request=request, revoked=revoked)
-    return True
