@@ -8,7 +8,7 @@ from django.test import Client
 from idp.client_import import apply_client_specs
 from idp.clients import update_client
 from idp.models import AccessToken, Application, AuditEvent, RefreshToken
-from tests.conftest import admin_form_data
+from tests.conftest import admin_form_data, basic_auth
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +157,23 @@ def test_changing_in_the_admin_and_importing_change_the_client_alike(operator):
     )
     assert AuditEvent.objects.get(client=by_file, event="client_changed").details["via"] == "import"
     assert AuditEvent.objects.get(client=by_admin, event="client_changed").actor_name == "operator"
+
+
+def test_a_public_client_made_confidential_must_be_given_a_secret(client):
+    """Left with the hash of nothing, it would authenticate with an empty secret."""
+    spec = {"client_id": "flip", "kind": "spa", "redirect_uris": ["https://app.example.com/cb"]}
+    apply_client_specs([spec])
+    with pytest.raises(ValidationError, match="flip: a web client needs a secret"):
+        apply_client_specs([{**spec, "kind": "web"}])
+    assert Application.objects.get(client_id="flip").kind == "spa"
+    secret = "a-long-random-secret-for-the-flipped-client"
+    (result,) = apply_client_specs([{**spec, "kind": "web", "client_secret": secret}])
+    assert result.changed == ["client_type", "secret", "kind"]
+    introspect = {"token": "not-a-token"}
+    assert (
+        client.post("/introspect", introspect, HTTP_AUTHORIZATION=basic_auth("flip", "")).status_code == 401
+    )
+    assert (
+        client.post("/introspect", introspect, HTTP_AUTHORIZATION=basic_auth("flip", secret)).status_code
+        == 200
+    )

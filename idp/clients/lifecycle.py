@@ -132,8 +132,9 @@ def update_client(
     ``secret``); nothing changed, nothing saved. ``is_active`` goes through ``set_client_active``:
     disabling revokes every token of the client, recorded as its own event.
 
-    ``kind`` and ``client_secret`` serve the declarative import (a file may change either); the
-    admin shows the kind read-only and replaces a secret only by rotating it.
+    ``kind`` and ``client_secret`` serve the declarative import (a file may change either; a
+    client made confidential must be given its secret); the admin shows the kind read-only and
+    replaces a secret only by rotating it.
     """
     given = {name: fields.pop(name) for name in KIND_SETTINGS if name in fields}
     _check_plain_fields(fields)
@@ -156,6 +157,9 @@ def update_client(
             client.client_secret = ""  # stored as the hash of nothing, like every public client
     elif client_secret and not check_password(client_secret, client.client_secret):
         client.client_secret = client_secret  # a cleartext secret is hashed on save; a hash is kept
+    elif kind is not None and check_password("", client.client_secret):
+        # A public client made confidential would otherwise authenticate with an empty secret.
+        raise ValidationError(f"{client.client_id}: a {client.kind} client needs a secret; give one.")
     changed = [name for name, value in before.items() if getattr(client, name) != value]
     labels = ["secret" if name == "client_secret" else name for name in changed]
     if changed:
