@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.hashers import check_password, identify_hasher
+from django.contrib.auth.hashers import identify_hasher
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from oauth2_provider.models import get_application_model
 
-from .audit import Event, record
-from .clients import KINDS, apply_kind, clean_client_settings, generate_client_secret, set_client_active
+from .clients import KINDS, clean_client_settings, create_client, set_client_active, update_client
 
 # Spec key -> model field, for the kind-independent settings (with their defaults when absent).
 PLAIN_FIELDS: dict[str, tuple[str, Any]] = {
@@ -94,61 +93,21 @@ def apply_client_specs(
 
 
 def _apply(spec: dict[str, Any], *, actor) -> ImportResult:
-    Application = get_application_model()
-    kind = spec["kind"]
-    client = Application.objects.filter(client_id=spec["client_id"]).first()
-    created = client is None
-    if created:
-        client = Application(client_id=spec["client_id"])
-    before = {f.attname: getattr(client, f.attname) for f in Application._meta.concrete_fields}
-    apply_kind(client, kind)
-    for key, (attname, default) in PLAIN_FIELDS.items():
-        setattr(client, attname, spec.get(key, default))
-    settings = clean_client_settings(
-        kind=kind,
-        access_token_lifetime=spec.get("access_token_lifetime"),
-        **{key: spec.get(key) for key in SETTINGS},
-    )
-    for attname, value in settings.items():
-        setattr(client, attname, value)
-    secret = _apply_secret(client, spec, created=created)
-    changed = [
-        "secret" if name == "client_secret" else name
-        for name, value in before.items()
-        if getattr(client, name) != value and name != "updated"
-    ]
-    if created or changed:
-        client.full_clean(exclude=["client_secret", "user"])
-        client.save()
-        record(
-            Event.CLIENT_CREATED if created else Event.CLIENT_CHANGED,
-            actor=actor,
-            client=client,
-            kind=kind,
-            fields=changed,
-            via="import",
-        )
+    """One spec through the lifecycle: ``create_client`` for a new client_id, else ``update_client``."""
+    fields = {attname: spec.get(key, default) for key, (attname, default) in PLAIN_FIELDS.items()}
+    settings = {key: spec.get(key) for key in (*SETTINGS, "access_token_lifetime")}
+    secret = spec.get("client_secret") or spec.get("client_secret_hash") or None
     active = spec.get("is_active", True)
-    if set_client_active(client, active, actor=actor):
-        changed.append("is_active")
-    action = "created" if created else ("updated" if changed else "unchanged")
-    return ImportResult(client.client_id, action, [] if created else changed, secret)
-
-
-def _apply_secret(client, spec: dict[str, Any], *, created: bool) -> str | None:
-    """Set the secret the spec asks for; return a newly generated one (to be shown once)."""
-    if not KINDS[client.kind].has_secret:
-        if created or not check_password("", client.client_secret):
-            client.client_secret = ""  # stored as the hash of nothing, like every public client
-        return None
-    if spec.get("client_secret"):
-        if created or not check_password(spec["client_secret"], client.client_secret):
-            client.client_secret = spec["client_secret"]
-        return None
-    if spec.get("client_secret_hash"):
-        client.client_secret = spec["client_secret_hash"]
-        return None
-    if created:
-        client.client_secret = generate_client_secret()
-        return client.client_secret
-    return None
+    client = get_application_model().objects.filter(client_id=spec["client_id"]).first()
+    if client is None:
+        client, generated = create_client(
+            kind=spec["kind"], client_id=spec["client_id"], client_secret=secret, actor=actor, via="import",
+            **fields, **settings,
+        )  # fmt: skip
+        set_client_active(client, active, actor=actor)
+        return ImportResult(client.client_id, "created", [], generated)
+    changed = update_client(
+        client, kind=spec["kind"], client_secret=secret, is_active=active, actor=actor, via="import",
+        **fields, **settings,
+    )  # fmt: skip
+    return ImportResult(client.client_id, "updated" if changed else "unchanged", changed)

@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from oauth2_provider.models import get_application_model
 
+from idp.admin.integration import integration_settings
 from idp.client_import import apply_client_specs
-from idp.clients import KINDS, create_client, integration_settings, rotate_client_secret, set_client_active
+from idp.clients import KINDS, create_client, rotate_client_secret, set_client_active
 
 
 def _describe(client) -> dict:

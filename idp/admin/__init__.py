@@ -1,0 +1,26 @@
+"""Operators' admin: people, clients by kind (secrets shown once), tokens, consents, the audit trail.
+
+One module per concern; importing this package registers them all. DOT registers its own models
+with the classes named in ``OAUTH2_PROVIDER`` (``*_ADMIN_CLASS``, set in ``idp.conf``), found here.
+"""
+
+from .audit import AuditEventAdmin
+from .clients import IdpApplicationAdmin
+from .consents import ConsentAdmin
+from .one_time_secret import ONE_TIME_SECRET, ONE_TIME_SECRET_SECONDS
+from .tokens import IdpAccessTokenAdmin, IdpGrantAdmin, IdpIDTokenAdmin, IdpRefreshTokenAdmin
+from .users import IdpGroupAdmin, UserAdmin
+
+__all__ = [
+    "ONE_TIME_SECRET",
+    "ONE_TIME_SECRET_SECONDS",
+    "AuditEventAdmin",
+    "ConsentAdmin",
+    "IdpAccessTokenAdmin",
+    "IdpApplicationAdmin",
+    "IdpGrantAdmin",
+    "IdpGroupAdmin",
+    "IdpIDTokenAdmin",
+    "IdpRefreshTokenAdmin",
+    "UserAdmin",
+]

@@ -1,0 +1,38 @@
+"""The four kinds of client, and what each kind decides: grant, client type, secret, what it registers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+
+
+@dataclass(frozen=True)
+class KindSetup:
+    """What a kind of client is: its grant, whether it holds a secret, and what it registers."""
+
+    grant_type: str
+    client_type: str
+    auth_method: str
+    redirects: bool
+    origins: bool
+
+    @property
+    def has_secret(self) -> bool:
+        return self.client_type == "confidential"
+
+
+CODE, CREDENTIALS, SECRET_BASIC = "authorization-code", "client-credentials", "client_secret_basic"
+KINDS: dict[str, KindSetup] = {
+    "web": KindSetup(CODE, "confidential", SECRET_BASIC, redirects=True, origins=False),
+    "spa": KindSetup(CODE, "public", "none", redirects=True, origins=True),
+    "native": KindSetup(CODE, "public", "none", redirects=True, origins=False),
+    "service": KindSetup(CREDENTIALS, "confidential", SECRET_BASIC, redirects=False, origins=False),
+}
+
+
+def kind_setup(kind: str) -> KindSetup:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise ValidationError(f"Unknown kind {kind!r}: choose one of {', '.join(KINDS)}.") from None
