@@ -26,7 +26,7 @@ FOR_PEOPLE = {
     "policy_uri",
     "tos_uri",
 }
-# The kind's label on the "what kind is it?" page, and the fields its add form shows: idp/admin.py.
+# The kind's label on the "what kind is it?" page, and the fields its add form shows: idp/admin/clients.py.
 KINDS = {
     "web": (
         "Web application (confidential)",
