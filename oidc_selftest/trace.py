@@ -37,6 +37,11 @@ SECRET_PARAMETERS = frozenset(
         "user_code",
     }
 )
+# ``name=value`` of a secret parameter inside text (a page saying "Redirecting to ...?code=..."); after
+# ``?``, ``&`` or ``;`` (the end of ``&amp;``).
+_PARAMETER_IN_TEXT = re.compile(
+    r"(?<=[?&;])(" + "|".join(sorted(SECRET_PARAMETERS, key=len, reverse=True)) + r")=[^&\s\"'<>#]+"
+)
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _SECRET_HEADERS = {"authorization", "proxy-authorization", "dpop"}
 
@@ -83,8 +88,8 @@ def mask_body(body: str, content_type: str) -> str:
         try:
             return json.dumps(_mask_json(json.loads(body)), indent=1)
         except ValueError:
-            return body
-    return body
+            pass
+    return _PARAMETER_IN_TEXT.sub(lambda match: f"{match.group(1)}={MASK}", body)
 
 
 def mask_header(name: str, value: str) -> str:

@@ -260,7 +260,9 @@ def test_trace_prints_each_exchange_and_no_secret():
         stub.routes["/authorize"] = lambda seen: page(login)
         stub.routes["/login"] = lambda seen: Answer(
             status=302,
+            body=f'Redirecting to <a href="{RP}/callback?code={SECRETS["code"]}&amp;state=s">the app</a>',
             headers={
+                "Content-Type": "text/html",
                 "Location": f"{RP}/callback?code={SECRETS['code']}&state=s",
                 "Set-Cookie": f"sid={SECRETS['cookie']}; HttpOnly; Path=/",
             },

@@ -10,6 +10,7 @@
 // It prints one line, "issuer <url>", once it listens; SIGTERM or SIGINT stops it.
 import * as crypto from 'node:crypto';
 import * as http from 'node:http';
+import { createRequire } from 'node:module';
 
 import Provider from 'oidc-provider';
 import * as jwa from 'oidc-provider/lib/consts/jwa.js';
@@ -24,6 +25,7 @@ const env = (name) => {
 };
 
 const ACR = 'urn:mace:incommon:iap:bronze';
+const { version } = createRequire(import.meta.url)('oidc-provider/package.json');
 
 // Every login name is an account (the development pages take any login and password), with the
 // certification deployment's claims.
@@ -91,6 +93,8 @@ const configuration = {
   // consent pages) instead of its own, and no mTLS, DPoP, dynamic registration or client metadata
   // documents (the Basic, Config and RP-Initiated Logout plans use none of them).
   acrValues: [ACR],
+  // An extension member, as the certification deployment publishes (its plan allows it by name).
+  discovery: { version },
   claims: {
     amr: null,
     address: ['address'],
