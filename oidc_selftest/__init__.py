@@ -13,9 +13,11 @@ The relying party never needs to listen anywhere: a redirect to one of its URIs 
 
 Modules, in the order they depend on each other: ``registry`` (plans, verdicts, configuration, the
 module registry), ``pkce`` and ``forms`` (shared with the benchmark and the end-to-end tests),
-``http`` (URL and response helpers), ``browser``, ``context`` (one module's run), ``flows``
+``http`` (URL and response helpers), ``trace`` (``--trace``, secrets masked), ``browser``, ``pages``
+(recognising any provider's login, consent and sign-out pages), ``context`` (one module's run), ``flows``
 (authorization requests), ``tokens`` (token endpoint, ID tokens, userinfo), ``plans/`` (one module
-per plan section, each check registered with ``@module``) and ``runner``.
+per plan section, each check registered with ``@module``) and ``runner``. Nothing is tuned to our own
+provider's markup: ``tests/e2e/test_selftest_node_op.py`` runs it against node-oidc-provider too.
 
 Entry points, all in ``runner``: :data:`MODULES` (the registry, filled by importing ``runner``),
 :func:`select_modules`, :func:`run_selftest` and :func:`summary_line`. ``manage.py idp_selftest``

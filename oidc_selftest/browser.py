@@ -8,9 +8,9 @@ from urllib.parse import urljoin
 
 import requests
 
-from .forms import Form
+from .forms import Button, Form
 from .http import add_query, origin_of, short_url
-from .registry import MAX_REDIRECTS, CheckFailed
+from .registry import BROWSER_ACCEPT, MAX_REDIRECTS, CheckFailed
 
 if TYPE_CHECKING:
     from .context import Context
@@ -30,6 +30,7 @@ class Browser:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.session = requests.Session()
+        self.session.headers.update({"Accept": BROWSER_ACCEPT, "Accept-Language": "en"})
 
     def navigate(
         self,
@@ -55,11 +56,14 @@ class Browser:
         raise CheckFailed(f"more than {MAX_REDIRECTS} redirects from {short_url(url)}")
 
     def submit(
-        self, page: requests.Response, form: Form, *, click: str | None, fill: dict[str, str] | None = None
+        self, page: requests.Response, form: Form, *, click: Button | None, fill: dict[str, str] | None = None
     ) -> Landing:
-        action = urljoin(page.url, form.attrs.get("action") or page.url)
+        """Press ``click`` (or Enter, if None) on ``form``: its own action and method, or the button's."""
+        button = click.attrs if click is not None else {}
+        action = urljoin(page.url, button.get("formaction") or form.attrs.get("action") or page.url)
+        method = button.get("formmethod") or form.attrs.get("method") or "get"
         data = form.submission(click, fill or {})
         headers = {"Referer": page.url, "Origin": origin_of(page.url)}
-        if form.attrs.get("method", "get").lower() == "post":
+        if method.lower() == "post":
             return self.navigate("POST", action, data=data, headers=headers)
         return self.navigate("GET", add_query(short_url(action), data), headers=headers)

@@ -14,6 +14,7 @@ from jwcrypto.common import JWException
 from .browser import Browser
 from .http import json_body, origin_of, short_url
 from .registry import MAX_DETAIL, USER_AGENT, CheckFailed, Client, Config, Status
+from .trace import spellings, trace_exchange
 
 
 class Shared:
@@ -55,9 +56,8 @@ class Context:
         return value
 
     def scrub(self, text: str) -> str:
-        for value in sorted(self._secrets, key=len, reverse=True):
-            if value:
-                text = text.replace(value, "[redacted]")
+        for value in spellings(self._secrets):
+            text = text.replace(value, "[redacted]")
         text = " ".join(text.split())
         return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 3] + "..."
 
@@ -85,7 +85,7 @@ class Context:
         kwargs.setdefault("allow_redirects", False)
         headers = {"User-Agent": USER_AGENT, **(kwargs.pop("headers", None) or {})}
         try:
-            return (session or requests).request(
+            response = (session or requests).request(
                 method,
                 url,
                 headers=headers,
@@ -94,13 +94,20 @@ class Context:
                 **kwargs,
             )
         except requests.Timeout:
-            raise CheckFailed(f"{method} {short_url(url)}: no answer in time") from None
+            failure = f"{method} {short_url(url)}: no answer in time"
         except requests.exceptions.SSLError:
-            raise CheckFailed(f"{method} {short_url(url)}: TLS error") from None
+            failure = f"{method} {short_url(url)}: TLS error"
         except requests.ConnectionError:
-            raise CheckFailed(f"{method} {short_url(url)}: connection failed") from None
+            failure = f"{method} {short_url(url)}: connection failed"
         except requests.RequestException as exc:
-            raise CheckFailed(f"{method} {short_url(url)}: {type(exc).__name__}") from None
+            failure = f"{method} {short_url(url)}: {type(exc).__name__}"
+        else:
+            if self.config.trace is not None:
+                trace_exchange(self.config.trace, self._secrets, request=response.request, response=response)
+            return response
+        if self.config.trace is not None:
+            trace_exchange(self.config.trace, self._secrets, request=None, failure=failure)
+        raise CheckFailed(failure)
 
     def new_browser(self) -> Browser:
         browser = Browser(self)

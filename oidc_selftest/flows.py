@@ -10,8 +10,9 @@ import requests
 
 from .browser import Browser, Landing
 from .context import Context
-from .forms import forms_of
+from .forms import Form, forms_of
 from .http import add_query, describe_page, is_html, origin_of, short_url
+from .pages import consent_choice, login_form, username_field, what_page
 from .pkce import pkce_pair
 from .registry import CheckFailed, Client
 
@@ -118,10 +119,10 @@ def authorize(
     for _ in range(8):
         if landing.rp_location is not None or not is_html(landing.response):
             break
-        forms = forms_of(landing.response.text)
-        login_form = next((form for form in forms if form.has_password), None)
-        consent_form = next((form for form in forms if form.button("allow") is not None), None)
-        if login_form is not None:
+        html = landing.response.text
+        login = login_form(forms_of(html))
+        consent = consent_choice(html, ctx.config.approve_button) if login is None else None
+        if login is not None:
             if forbid_login:
                 raise CheckFailed(forbid_login)
             if logins:
@@ -130,24 +131,35 @@ def authorize(
                     f"(wrong credentials for {ctx.config.username}, or a login loop)"
                 )
             logins += 1
-            fill = {}
-            for control in login_form.fields:
-                name, kind = control.get("name", ""), control.get("type", "text").lower()
-                if kind == "password":
-                    fill[name] = ctx.config.password
-                elif name in {"username", "login", "email"} or kind == "email":
-                    fill[name] = ctx.config.username
-            landing = browser.submit(landing.response, login_form, click=None, fill=fill)
-        elif consent_form is not None:
+            landing = browser.submit(landing.response, login, click=None, fill=login_fill(ctx, login))
+        elif consent is not None:
             if forbid_consent:
                 raise CheckFailed(forbid_consent)
             if consents:
                 raise CheckFailed("the consent page came back right after approving it")
             consents += 1
-            landing = browser.submit(landing.response, consent_form, click="allow")
+            landing = browser.submit(landing.response, consent.form, click=consent.button)
         else:
             break
     return AuthOutcome(landing=landing, logins=logins, consents=consents)
+
+
+def login_fill(ctx: Context, form: Form) -> dict[str, str]:
+    """The username and password typed into ``form``; a FAIL if it has no recognisable username field."""
+    fill = {
+        control["name"]: ctx.config.password
+        for control in form.fields
+        if control.get("type", "").lower() == "password" and control.get("name")
+    }
+    username = username_field(form, ctx.config.username_field)
+    if username is None:
+        if ctx.config.username_field:
+            raise CheckFailed(f"the login page has no field named {ctx.config.username_field!r}")
+        raise CheckFailed(
+            "the login page has no field recognisable as the username: name it with --username-field"
+        )
+    fill[username] = ctx.config.username
+    return fill
 
 
 def callback_params(ctx: Context, req: AuthRequest, location: str) -> dict[str, str]:
@@ -190,7 +202,11 @@ def callback_params(ctx: Context, req: AuthRequest, location: str) -> dict[str, 
 def expect_code(ctx: Context, req: AuthRequest, outcome: AuthOutcome, what: str = "the request") -> str:
     """The authorization code of a successful response, or a FAIL that says what happened instead."""
     if outcome.location is None:
-        raise CheckFailed(f"{what} did not come back to the relying party: {describe_page(outcome.page)}")
+        page = outcome.page
+        where = describe_page(page)
+        if is_html(page) and page.status_code == 200:
+            where = f"it stopped at {what_page(page.text)}: {where}"
+        raise CheckFailed(f"{what} did not come back to the relying party: {where}")
     params = callback_params(ctx, req, outcome.location)
     if "error" in params:
         description = params.get("error_description")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,8 @@ PLANS: dict[str, str] = {
 }
 
 USER_AGENT = "idp-selftest/1 (+python-requests)"
+# What a browser sends when it navigates: providers that negotiate answer it with pages, not JSON.
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 CLOCK_SKEW = 300  # seconds of clock difference tolerated between this machine and the provider
 MAX_REDIRECTS = 10
 MAX_DETAIL = 400
@@ -55,6 +57,10 @@ class Config:
     request_timeout: float = 10.0
     max_time: float = 120.0
     verify_tls: bool = True
+    approve_button: str | None = None  # name, id or label of the consent page's approve button
+    username_field: str | None = None  # name of the login form's username field
+    allowed_metadata: tuple[str, ...] = ()  # discovery members not to warn about (as the suite's option)
+    trace: Callable[[str], None] | None = field(default=None, compare=False)  # gets each HTTP exchange
 
 
 @dataclass(frozen=True)

@@ -256,6 +256,13 @@ def code_flow(
     outcome = authorize(
         ctx, browser, req, method=method, forbid_login=forbid_login, forbid_consent=forbid_consent
     )
+    return finish_flow(ctx, req, outcome, auth=auth, what=what)
+
+
+def finish_flow(
+    ctx: Context, req: AuthRequest, outcome: AuthOutcome, *, auth: str = "basic", what: str
+) -> Flow:
+    """The rest of a code flow once the browser is back: the code, its exchange, the ID token."""
     code = expect_code(ctx, req, outcome, what)
     params = callback_params(ctx, req, outcome.location or "")
     token = check_token_response(ctx, exchange_code(ctx, req, code, auth=auth))
@@ -297,10 +304,18 @@ def userinfo_claims(
     return body
 
 
-def auth_times(first: dict[str, Any], second: dict[str, Any]) -> tuple[int | float, int | float]:
+def check_auth_time_moved(first: dict[str, Any], second: dict[str, Any], why: str) -> None:
+    """After a new sign-in, a later auth_time, compared only when both ID tokens carry one.
+
+    OIDC Core §2 makes auth_time optional unless max_age was requested (or it was asked for as an
+    essential claim): a first request without max_age may well get an ID token without it.
+    """
     if "auth_time" not in first or "auth_time" not in second:
-        raise CheckFailed("the ID tokens have no auth_time, so re-authentication cannot be verified")
-    return first["auth_time"], second["auth_time"]
+        return
+    if not second["auth_time"] > first["auth_time"]:
+        raise CheckFailed(
+            f"auth_time did not move forward after {why} ({first['auth_time']} then {second['auth_time']})"
+        )
 
 
 def remembered(ctx: Context, what: str) -> dict[str, str]:

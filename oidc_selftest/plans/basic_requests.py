@@ -17,6 +17,7 @@ from ..tokens import (
     check_token_response,
     code_flow,
     exchange_code,
+    finish_flow,
     signed_in,
     token_request,
     userinfo,
@@ -77,11 +78,22 @@ def registered_redirect_uri(ctx: Context) -> tuple[Status, str]:
 @module(
     "oidcc-ensure-post-request-succeeds",
     "basic",
-    "The authorization request as a form POST completes normally",
+    "The authorization request as a form POST completes normally (a warning if it never comes back)",
 )
 def post_request(ctx: Context) -> tuple[Status, str]:
     browser, _ = signed_in(ctx)
-    code_flow(ctx, browser, new_request(ctx), method="POST", what="the POSTed authorization request")
+    req = new_request(ctx)
+    outcome = authorize(ctx, browser, req, method="POST")
+    if outcome.location is None:
+        # OIDC Core 3.1.2.1 says MUST, but the suite only warns when the redirect_uri is never called
+        # (ExpectRedirectUriHasBeenCalled at WARNING): so does this module. A response that does come
+        # back is checked in full.
+        ctx.warn(
+            "the authorization request sent as a form POST never came back to the relying party "
+            f"(OIDC Core 3.1.2.1 requires POST): {describe_page(outcome.page)}"
+        )
+        return ctx.verdict()
+    finish_flow(ctx, req, outcome, what="the POSTed authorization request")
     return ctx.verdict()
 
 

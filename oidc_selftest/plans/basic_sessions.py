@@ -9,7 +9,7 @@ from ..flows import AuthOutcome, AuthRequest, authorize, callback_params, expect
 from ..http import describe_page
 from ..registry import CheckFailed, Status, module
 from ..tokens import (
-    auth_times,
+    check_auth_time_moved,
     check_token_response,
     code_flow,
     exchange_code,
@@ -17,6 +17,8 @@ from ..tokens import (
     signed_in,
     verify_id_token,
 )
+
+MAX_AGE_1_WAIT = 2.0  # seconds between the first sign-in and the max_age=1 request
 
 
 @module("oidcc-prompt-login", "basic", "prompt=login forces a new sign-in; auth_time moves forward")
@@ -26,9 +28,7 @@ def prompt_login(ctx: Context) -> tuple[Status, str]:
     second = code_flow(ctx, browser, new_request(ctx, prompt="login"), what="the prompt=login request")
     if second.outcome.logins == 0:
         raise CheckFailed("prompt=login did not show the login page although the user was signed in")
-    before, after = auth_times(first.claims, second.claims)
-    if not after > before:
-        raise CheckFailed(f"auth_time did not move forward after prompt=login ({before} then {after})")
+    check_auth_time_moved(first.claims, second.claims, "prompt=login")
     if second.claims["sub"] != first.claims["sub"]:
         raise CheckFailed("sub changed between the two sign-ins")
     return ctx.verdict()
@@ -104,16 +104,15 @@ def _silent_code(ctx: Context, req: AuthRequest, outcome: AuthOutcome, what: str
     return expect_code(ctx, req, outcome, what)
 
 
-@module("oidcc-max-age-1", "basic", "max_age=1 after a second forces a new sign-in; auth_time present")
+@module("oidcc-max-age-1", "basic", "max_age=1 after two seconds forces a new sign-in; auth_time present")
 def max_age_1(ctx: Context) -> tuple[Status, str]:
     browser, first = signed_in(ctx)
-    ctx.sleep(1.5)
+    # 2 s, as the suite waits: a provider counting whole seconds may see 1.5 s as 1 s, within max_age=1.
+    ctx.sleep(MAX_AGE_1_WAIT)
     second = code_flow(ctx, browser, new_request(ctx, max_age="1"), what="the max_age=1 request")
     if second.outcome.logins == 0:
         raise CheckFailed("max_age=1 did not show the login page although the sign-in was over 1 s old")
-    before, after = auth_times(first.claims, second.claims)
-    if not after > before:
-        raise CheckFailed(f"auth_time did not move forward after re-authentication ({before} then {after})")
+    check_auth_time_moved(first.claims, second.claims, "re-authentication")
     return ctx.verdict()
 
 
@@ -180,7 +179,10 @@ def claims_locales(ctx: Context) -> tuple[Status, str]:
     "acr_values succeeds; a warning unless a requested acr comes back",
 )
 def acr_values(ctx: Context) -> tuple[Status, str]:
-    requested = ["1", "2"]
+    # The suite asks for the advertised values; "1 2" (OIDC Core's examples) only if none are advertised.
+    advertised = ctx.discovery().get("acr_values_supported")
+    usable = isinstance(advertised, list) and advertised and all(isinstance(v, str) for v in advertised)
+    requested = list(advertised) if usable else ["1", "2"]
     flow = code_flow(ctx, ctx.new_browser(), new_request(ctx, acr_values=" ".join(requested)))
     acr = flow.claims.get("acr")
     if acr is None:

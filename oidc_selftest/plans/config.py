@@ -72,6 +72,11 @@ _ARRAY_FIELDS = {
     "authorization_encryption_enc_values_supported",
     "backchannel_token_delivery_modes_supported",
     "backchannel_authentication_request_signing_alg_values_supported",
+    "introspection_signing_alg_values_supported",
+    "introspection_encryption_alg_values_supported",
+    "introspection_encryption_enc_values_supported",
+    "authorization_details_types_supported",
+    "client_registration_types_supported",
 }
 _BOOLEAN_FIELDS = {
     "claims_parameter_supported",
@@ -88,7 +93,34 @@ _BOOLEAN_FIELDS = {
     "backchannel_user_code_parameter_supported",
     "require_signed_request_object",
 }
-_OTHER_FIELDS = {"mtls_endpoint_aliases", "signed_metadata"}
+# The rest of the IANA OAuth Authorization Server Metadata registry (RFC 8414 §7.1), types unchecked.
+_OTHER_FIELDS = {
+    "mtls_endpoint_aliases",
+    "signed_metadata",
+    "jwks",
+    "signed_jwks_uri",
+    "organization_name",
+    "protected_resources",
+    "federation_registration_endpoint",
+    "request_authentication_methods_supported",
+    "request_authentication_signing_alg_values_supported",
+    "nfv_token_signing_alg_values_supported",
+    "nfv_token_encryption_alg_values_supported",
+    "nfv_token_encryption_enc_values_supported",
+    "verified_claims_supported",
+    "trust_frameworks_supported",
+    "evidence_supported",
+    "documents_supported",
+    "documents_methods_supported",
+    "documents_validation_methods_supported",
+    "documents_verification_methods_supported",
+    "id_documents_supported",
+    "id_documents_verification_methods_supported",
+    "electronic_records_supported",
+    "claims_in_verified_claims_supported",
+    "attachments_supported",
+    "digest_algorithms_supported",
+}
 _PRIVATE_JWK_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
 
@@ -104,7 +136,10 @@ def _check_discovery_document(ctx: Context, response: requests.Response) -> dict
     if not is_http_url(issuer) or issuer_parts.query:
         raise CheckFailed("issuer is not a URL without query and fragment")
 
-    # Schema: types of the known members; unknown members are a warning.
+    # Schema: types of the known members. Discovery allows extensions (OIDC Discovery §3), so a member
+    # outside the registry is no failure; the suite warns about it (CheckForUnexpectedParametersIn-
+    # ServerMetadata) unless its configuration lists it (server.allow_unexpected_metadata_fields), and
+    # so does this check, unless --allow-metadata names it.
     for name, value in doc.items():
         if name in _URL_FIELDS and not is_http_url(value):
             raise CheckFailed(f"{name} is not an absolute http(s) URL")
@@ -116,9 +151,13 @@ def _check_discovery_document(ctx: Context, response: requests.Response) -> dict
             raise CheckFailed(f"{name} is not a boolean")
     if "mtls_endpoint_aliases" in doc and not isinstance(doc["mtls_endpoint_aliases"], dict):
         raise CheckFailed("mtls_endpoint_aliases is not an object")
-    unexpected = sorted(set(doc) - _URL_FIELDS - _ARRAY_FIELDS - _BOOLEAN_FIELDS - _OTHER_FIELDS)
+    known = _URL_FIELDS | _ARRAY_FIELDS | _BOOLEAN_FIELDS | _OTHER_FIELDS | set(ctx.config.allowed_metadata)
+    unexpected = sorted(set(doc) - known)
     if unexpected:
-        ctx.warn(f"unexpected discovery fields: {', '.join(unexpected)}")
+        ctx.warn(
+            f"discovery members outside the metadata registry: {', '.join(unexpected)} "
+            "(extensions are allowed; --allow-metadata accepts the ones published on purpose)"
+        )
 
     for name in (
         "authorization_endpoint",

@@ -7,6 +7,9 @@ reusable app and its wheel; this command parses arguments and prints one line pe
 
 Secrets can come from the environment instead of the command line (which other local users may see):
 ``IDP_SELFTEST_CLIENT_SECRET``, ``IDP_SELFTEST_CLIENT2_SECRET``, ``IDP_SELFTEST_PASSWORD``.
+
+``--trace`` writes every HTTP request and response to standard error (secrets masked), so that the
+result lines on standard output stay one per module.
 """
 
 from __future__ import annotations
@@ -71,6 +74,27 @@ class Command(BaseCommand):
             default=defaults.post_logout_redirect_uri,
             help="registered for the first client",
         )
+        parser.add_argument(
+            "--approve-button",
+            metavar="NAME_OR_LABEL",
+            help="the consent (and sign-out confirmation) button to press, by name, id or label, "
+            "for pages where it cannot be recognised",
+        )
+        parser.add_argument(
+            "--username-field", metavar="NAME", help="the login form's username field, if not recognisable"
+        )
+        parser.add_argument(
+            "--allow-metadata",
+            metavar="MEMBER",
+            action="append",
+            default=[],
+            help="a discovery member published on purpose, not to be warned about (repeatable)",
+        )
+        parser.add_argument(
+            "--trace",
+            action="store_true",
+            help="print each HTTP request and response to standard error, secrets masked",
+        )
         parser.add_argument("--plan", choices=[*PLANS, "all"], default="all")
         parser.add_argument("--only", metavar="MODULE_ID", help="run a single module")
         parser.add_argument(
@@ -85,6 +109,10 @@ class Command(BaseCommand):
             default=defaults.max_time,
             help="seconds for the whole run (30 more with --slow)",
         )
+
+    def trace(self, text: str) -> None:
+        self.stderr.write(text, style_func=lambda line: line, ending="")
+        self.stderr.flush()
 
     def handle(self, *args, **options) -> None:
         try:
@@ -107,6 +135,10 @@ class Command(BaseCommand):
             slow=options["slow"],
             request_timeout=options["timeout"],
             max_time=options["max_time"],
+            approve_button=options["approve_button"],
+            username_field=options["username_field"],
+            allowed_metadata=tuple(options["allow_metadata"]),
+            trace=self.trace if options["trace"] else None,
         )
 
         def report(result: Result) -> None:
