@@ -3,8 +3,9 @@
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from oauth2_provider.models import get_grant_model
 
-from tests.conftest import ISSUER, REDIRECT_URI, authorize_params, pkce_pair, query_of
+from tests.conftest import ISSUER, REDIRECT_URI, authorize_params, consent_form_data, pkce_pair, query_of
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +26,16 @@ def test_a_repeated_parameter_gets_an_error_page_not_a_redirect(logged_in, web_c
 
 
 def test_repeated_resource_indicators_are_allowed(logged_in, web_client):
-    response = logged_in.get(
+    # RFC 8707 §2: resource may be repeated; the consent page carries both and the code is for both.
+    page = logged_in.get(
         url_with(web_client, ("resource", "https://a.example.com"), ("resource", "https://b.example.com"))
     )
-    assert response.status_code in {200, 302} and "error" not in query_of(response.get("Location", ""))
+    assert page.status_code == 200 and page.context["consent_marker"]
+    assert page.context["form"].initial["resource"] == "https://a.example.com https://b.example.com"
+    answer = logged_in.post("/authorize", {**consent_form_data(page), "allow": "1"})
+    assert answer.status_code == 302
+    grant = get_grant_model().objects.get(code=query_of(answer["Location"])["code"])
+    assert grant.resource == ["https://a.example.com", "https://b.example.com"]
 
 
 def ask(client, app, **extra):

@@ -1,9 +1,13 @@
 """idp.checks: every system check id, one case per rule, asserting the exact ids."""
 
+import re
+from pathlib import Path
+
 import pytest
 from django.core import checks
 from django.test import override_settings
 
+import idp.checks
 from idp.demo import load_demo_data, read_demo_file
 from idp.keys import generate_private_key_pem
 
@@ -37,6 +41,18 @@ def test_defaults_pass():
 @pytest.mark.django_db
 def test_a_sound_production_configuration_passes(production):
     assert idp_check_ids() == []
+
+
+def test_every_check_id_has_a_case_here():
+    """An id added to idp/checks.py fails this test until a case here asserts it."""
+    ids = re.compile(r"idp\.[EW]\d{3}")
+    in_checks = set(ids.findall(Path(idp.checks.__file__).read_text()))
+    asserted = {
+        found
+        for case in re.findall(r'== \[("idp[^\]]*)\]', Path(__file__).read_text())
+        for found in ids.findall(case)
+    }
+    assert "idp.E001" in in_checks and in_checks == asserted
 
 
 # --- idp.E001, idp.E002: the issuer ------------------------------------------------------------------

@@ -38,7 +38,11 @@ def test_service_token_does_not_open_userinfo(client, service_client):
         HTTP_AUTHORIZATION=basic_auth(service_client.client_id),
     ).json()["access_token"]
     response = client.get("/userinfo", HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert response.status_code in {401, 403}
+    # A valid token without the openid scope: RFC 6750 §3.1 insufficient_scope, not invalid_token.
+    assert response.status_code == 403
+    assert response.json()["error"] == "insufficient_scope"
+    assert response["WWW-Authenticate"].startswith('Bearer error="insufficient_scope"')
+    assert 'scope="openid"' in response["WWW-Authenticate"]
 
 
 def test_web_client_may_not_use_client_credentials(client, web_client):

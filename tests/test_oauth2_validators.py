@@ -15,7 +15,13 @@ from idp.clients import rotate_client_secret
 from idp.models import AccessToken, AuditEvent, Grant, RefreshToken
 from idp.oauth2_validators import IdpOAuth2Validator, TokenRequestState, state_of
 from tests.conftest import REDIRECT_URI, pkce_pair
-from tests.factories import CLIENT_SECRET, ApplicationFactory, UserFactory
+from tests.factories import (
+    CLIENT_SECRET,
+    ApplicationFactory,
+    PublicClientFactory,
+    ServiceClientFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -215,3 +221,124 @@ def test_saving_for_a_live_code_claims_it_and_records_the_issue_once(validator, 
     assert state_of(request).access_token == grant.access_token
     (event,) = AuditEvent.objects.filter(event="token_issued")
     assert event.details["grant_type"] == "authorization_code" and event.details["refresh"] is False
+
+
+# --- is_pkce_required: every kind of client ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("factory", "fields", "required"),
+    [
+        (ApplicationFactory, {}, True),  # web (confidential)
+        (ApplicationFactory, {"allow_nonce_instead_of_pkce": True}, False),  # the operator's exception
+        (PublicClientFactory, {}, True),  # single-page app
+        (PublicClientFactory, {"allow_nonce_instead_of_pkce": True}, True),  # public: never an exception
+        (PublicClientFactory, {"kind": "native"}, True),
+        (PublicClientFactory, {"kind": "native", "allow_nonce_instead_of_pkce": True}, True),
+        (ServiceClientFactory, {}, True),
+    ],
+    ids=["web", "web-nonce-allowed", "spa", "spa-nonce-flag", "native", "native-nonce-flag", "service"],
+)
+def test_pkce_is_required_for_every_client_but_a_confidential_one_allowed_a_nonce(
+    validator, factory, fields, required
+):
+    client = factory(client_id="c", **fields)
+    loaded_by_oauthlib = token_request()
+    loaded_by_oauthlib.client = client
+    assert validator.is_pkce_required(client.client_id, loaded_by_oauthlib) is required
+    assert validator.is_pkce_required(client.client_id, token_request()) is required  # read by client_id
+
+
+def test_pkce_is_required_for_an_unknown_client(validator):
+    assert validator.is_pkce_required("no-such-client", token_request()) is True
+
+
+# --- confirm_redirect_uri -------------------------------------------------------------------------
+
+
+def test_the_redirect_uri_must_be_the_one_the_code_was_issued_for(validator, alice, web):
+    """Another of the client's registered URIs is refused too: RFC 6749 §4.1.3 compares with the code's."""
+    grant = code_for(alice, web)
+    other_registered = web.redirect_uris.split()[1]
+    assert web.redirect_uri_allowed(other_registered)
+    for redirect_uri in (other_registered, REDIRECT_URI + "/", REDIRECT_URI + "?x=1"):
+        with pytest.raises(errors.InvalidGrantError) as refused:
+            validator.confirm_redirect_uri(web.client_id, grant.code, redirect_uri, web, token_request())
+        assert (
+            refused.value.description == "redirect_uri does not match the one in the authorization request."
+        )
+    assert validator.confirm_redirect_uri(web.client_id, grant.code, REDIRECT_URI, web, token_request())
+
+
+# --- validate_bearer_token: userinfo and the API -------------------------------------------------
+
+
+def bearer_for(user, client, *, scope: str = "openid email", expires_in: int = 3600) -> str:
+    """A stored access token's value, saved as the token endpoint saves it."""
+    value = secrets.token_urlsafe(32)
+    request = token_request()
+    request.client, request.user = client, user
+    tokens.save_access_token(
+        request,
+        value=value,
+        scope=scope,
+        expires=timezone.now() + timedelta(seconds=expires_in),
+        id_token=None,
+        source_refresh_token=None,
+    )
+    return value
+
+
+INVALID_TOKEN = {"error": "invalid_token", "error_description": "The access token is invalid."}
+
+
+def resource_request() -> Request:
+    return Request("https://op.example.com/userinfo", http_method="GET")
+
+
+def test_a_live_bearer_token_names_its_person_client_and_scopes(validator, alice, web):
+    request = resource_request()
+    assert validator.validate_bearer_token(bearer_for(alice, web), ["openid"], request)
+    assert (request.user, request.client, request.scopes) == (alice, web, ["openid", "email"])
+    assert request.access_token.user == alice
+
+
+def test_the_bearer_token_of_a_deactivated_person_is_an_unknown_token(validator, alice, web):
+    """Deactivating through the model revokes the tokens too (tests/test_accounts.py); a token that
+    survives, say an account switched off in the database, still opens nothing."""
+    value = bearer_for(alice, web)
+    type(alice).objects.filter(pk=alice.pk).update(is_active=False)
+    assert AccessToken.objects.filter(user=alice).exists()
+    request = resource_request()
+    assert not validator.validate_bearer_token(value, ["openid"], request)
+    assert dict(request.oauth2_error) == INVALID_TOKEN
+    assert request.user is None and request.client is None
+
+
+def test_the_bearer_token_of_a_disabled_client_is_invalid(validator, alice, web):
+    value = bearer_for(alice, web)
+    type(web).objects.filter(pk=web.pk).update(is_active=False)
+    assert AccessToken.objects.filter(application=web).exists()
+    request = resource_request()
+    assert not validator.validate_bearer_token(value, ["openid"], request)
+    assert dict(request.oauth2_error) == INVALID_TOKEN
+    assert request.user is None and request.client is None
+
+
+def test_an_expired_bearer_token_or_one_without_the_scope_is_refused(validator, alice, web):
+    expired = resource_request()
+    assert not validator.validate_bearer_token(bearer_for(alice, web, expires_in=-1), ["openid"], expired)
+    assert dict(expired.oauth2_error) == {
+        "error": "invalid_token",
+        "error_description": "The access token has expired.",
+    }
+    narrow = resource_request()
+    assert not validator.validate_bearer_token(bearer_for(alice, web, scope="email"), ["openid"], narrow)
+    assert narrow.oauth2_error["error"] == "insufficient_scope"
+
+
+def test_an_id_token_is_never_a_bearer_token(validator):
+    assert (
+        validator.validate_jwt_bearer_token("eyJhbGciOiJSUzI1NiJ9.e30.c2ln", ["openid"], resource_request())
+        is False
+    )

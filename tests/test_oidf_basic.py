@@ -64,7 +64,9 @@ def test_oidcc_response_type_missing(logged_in, web_client):
     del params["response_type"]
     response = logged_in.get("/authorize", params)
     assert response.status_code == 302
-    assert query_of(response["Location"])["error"] in {"invalid_request", "unsupported_response_type"}
+    query = query_of(response["Location"])
+    assert query["error"] == "invalid_request"
+    assert query["error_description"] == "Missing response_type parameter."
 
 
 def test_oidcc_idtoken_signature(logged_in, web_client):

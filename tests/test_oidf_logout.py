@@ -22,8 +22,19 @@ def signed_in(client) -> bool:
     return "_auth_user_id" in client.session
 
 
-def no_redirect_to_rp(response) -> bool:
-    return response.status_code in {200, 400} and not response.get("Location", "").startswith(POST_LOGOUT)
+# DOT's messages for the three refusals, shown in the error page's details for the RP's developers.
+UNREGISTERED_URI = "This client does not have this redirect uri registered."
+INVALID_HINT = "The ID Token is expired, revoked, malformed, or otherwise invalid."
+UNKNOWN_CLIENT = "The client is unknown or no client has been included."
+
+
+def assert_refused(response, description: str) -> None:
+    """The sign-out request is refused with a page saying why (400), never a redirect to the RP."""
+    assert response.status_code == 400 and "Location" not in response
+    assert response.templates[0].name == "idp/logout_error.html"
+    assert response.context["error"].error == "invalid_request"
+    assert response.context["error"].description == description
+    assert description.encode() in response.content
 
 
 def confirm_logout(client, page):
@@ -56,7 +67,7 @@ def test_oidcc_rp_initiated_logout_bad_post_logout_redirect_uri(logged_in, token
         "/end-session",
         {"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": "https://rp.example.com/elsewhere"},
     )
-    assert no_redirect_to_rp(response) and "Location" not in response
+    assert_refused(response, UNREGISTERED_URI)
 
 
 def test_oidcc_rp_initiated_logout_modified_id_token_hint(logged_in, tokens):
@@ -66,7 +77,7 @@ def test_oidcc_rp_initiated_logout_modified_id_token_hint(logged_in, tokens):
         "/end-session",
         {"id_token_hint": f"{none_header}.{payload}.", "post_logout_redirect_uri": POST_LOGOUT},
     )
-    assert no_redirect_to_rp(response) and "Location" not in response
+    assert_refused(response, INVALID_HINT)
     assert signed_in(logged_in)
 
 
@@ -78,13 +89,13 @@ def test_oidcc_rp_initiated_logout_bad_id_token_hint(logged_in, tokens):
     response = logged_in.get(
         "/end-session", {"id_token_hint": forged.serialize(), "post_logout_redirect_uri": POST_LOGOUT}
     )
-    assert no_redirect_to_rp(response) and "Location" not in response
+    assert_refused(response, INVALID_HINT)
     assert signed_in(logged_in)
 
 
 def test_oidcc_rp_initiated_logout_no_id_token_hint(logged_in, web_client):
     without_client = logged_in.get("/end-session", {"post_logout_redirect_uri": POST_LOGOUT, "state": "s"})
-    assert no_redirect_to_rp(without_client) and "Location" not in without_client
+    assert_refused(without_client, UNKNOWN_CLIENT)
     with_client = logged_in.get(
         "/end-session", {"client_id": web_client.client_id, "post_logout_redirect_uri": POST_LOGOUT}
     )
@@ -125,5 +136,5 @@ def test_oidcc_rp_initiated_logout_query_added_to_post_logout_redirect_uri(logge
         "/end-session",
         {"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": POST_LOGOUT + "?foo=bar"},
     )
-    assert no_redirect_to_rp(response) and "Location" not in response
+    assert_refused(response, UNREGISTERED_URI)
     assert signed_in(logged_in)
