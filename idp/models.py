@@ -18,6 +18,7 @@ from oauth2_provider.models import (
     AbstractGrant,
     AbstractIDToken,
     AbstractRefreshToken,
+    ApplicationManager,
 )
 
 from .conf import is_loopback_url
@@ -44,22 +45,6 @@ class User(AbstractUser):
     postal_code = models.CharField(_("postal code"), max_length=32, blank=True)
     country = models.CharField(_("country"), max_length=150, blank=True)
     updated_at = models.DateTimeField(_("profile updated"), auto_now=True)
-
-
-class ApplicationManager(models.Manager):
-    def get_by_natural_key(self, client_id):
-        return self.get(client_id=client_id)
-
-    def get(self, *args, **kwargs):
-        """``get(client_id=...)``, how DOT reads a client, is read at most once per request."""
-        if not args and kwargs.keys() == {"client_id"} and isinstance(kwargs["client_id"], str):
-            from .hot_path import application
-
-            found = application(kwargs["client_id"])
-            if found is None:
-                raise self.model.DoesNotExist(f"No client with client_id {kwargs['client_id']!r}.")
-            return found
-        return super().get(*args, **kwargs)
 
 
 class Application(AbstractApplication):
