@@ -1,4 +1,4 @@
-"""Middleware of the provider: request ids, metadata answered early, and the security headers Django lacks."""
+"""Middleware of the provider: request ids, credential endpoints past the browser's middleware, CSP."""
 
 from __future__ import annotations
 
@@ -12,30 +12,6 @@ from django.urls import reverse
 
 from . import logs
 from .conf import idp_settings
-from .views import oidc
-
-
-class WellKnownDocumentsMiddleware:
-    """Discovery, RFC 8414 metadata and JWKS need no session, user or CSRF: serve them first.
-
-    Optional (the same views are also routed normally); place it after the security headers' middleware.
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-        self.documents: dict[str, Callable[[HttpRequest], HttpResponse]] | None = None
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self.documents is None:
-            self.documents = {
-                reverse("oauth2_provider:oidc-connect-discovery-info"): oidc.openid_configuration,
-                reverse("oauth2_provider:oauth-server-metadata"): oidc.oauth_authorization_server,
-                reverse("oauth2_provider:jwks-info"): oidc.jwks,
-            }
-        view = self.documents.get(request.path_info)
-        if view is not None and request.method in ("GET", "HEAD"):
-            return view(request)
-        return self.get_response(request)
 
 
 class _ViewOnlyHandler(BaseHandler):
@@ -54,7 +30,8 @@ class CredentialEndpointsMiddleware:
     signed-in person, flash message or sign-in lockout concerns them. For them this middleware calls
     the view itself, and the session, CSRF, authentication, messages and django-axes middleware
     below it are not run; every other request goes on down the chain. ``request.user`` is anonymous
-    there, whatever cookie came along. Place it right after WellKnownDocumentsMiddleware.
+    there, whatever cookie came along. Place it after RequestIdMiddleware and the security headers'
+    middleware, before SessionMiddleware (system check idp.E0xx).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):

@@ -111,14 +111,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: every request gets its id (X-Request-ID, the log lines' request_id, the error page's
-    # reference), including the early answers and the credential endpoints below.
+    # reference), including the credential endpoints' answers below.
     "idp.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # The Content-Security-Policy and X-Frame-Options on every response, including the early
-    # answers below.
+    # The Content-Security-Policy and X-Frame-Options on every response, including the credential
+    # endpoints' answers below.
     "idp.middleware.SecurityHeadersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "idp.middleware.WellKnownDocumentsMiddleware",
     # Token, introspection, revocation, userinfo and the API skip the browser's middleware below.
     "idp.middleware.CredentialEndpointsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
