@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from urllib.parse import urlsplit
 
@@ -22,6 +21,7 @@ from oauth2_provider.models import (
 )
 
 from .conf import is_loopback_url
+from .redirect_uris import same_but_loopback_port
 
 
 class User(AbstractUser):
@@ -144,7 +144,7 @@ class Application(AbstractApplication):
             return True
         if self.kind != self.Kind.NATIVE:
             return False
-        return any(_same_but_loopback_port(uri, allowed) for allowed in uris)
+        return any(same_but_loopback_port(uri, allowed) for allowed in uris)
 
     def get_allowed_schemes(self) -> list[str]:
         """https, plus the schemes of this client's own loopback or private-use redirect URIs."""
@@ -156,24 +156,6 @@ class Application(AbstractApplication):
             elif scheme and scheme not in {"http", "https"} and "." in scheme:
                 schemes.add(scheme)  # RFC 8252 private-use scheme, e.g. com.example.app
         return sorted(schemes)
-
-
-def _same_but_loopback_port(uri: str, registered: str) -> bool:
-    """``uri`` is the registered loopback URI (an IP literal) on another port, else the same characters."""
-    loopback = LOOPBACK_PORT.match(registered)
-    if loopback is None:
-        return False
-    prefix, rest = loopback.group("prefix"), registered[loopback.end() :]
-    if len(uri) < len(prefix) + len(rest) or not uri.startswith(prefix) or not uri.endswith(rest):
-        return False
-    port = uri[len(prefix) : len(uri) - len(rest)]
-    return port == "" or (port[:1] == ":" and PORT.fullmatch(port[1:]) is not None and int(port[1:]) <= 65535)
-
-
-# http://127.0.0.1 or http://[::1], then an optional port, then the rest of the registered URI.
-LOOPBACK_PORT = re.compile(r"^(?P<prefix>http://(?:127\.0\.0\.1|\[::1\]))(?::\d+)?(?=[/?]|$)")
-# A port as a client writes one: digits without a leading zero (at most 65535).
-PORT = re.compile(r"[1-9][0-9]{0,4}")
 
 
 class Grant(AbstractGrant):
