@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 NOW = timezone.now()
 LOOKUPS = {
-    # The flow's reads (idp.db.lookups) and reuse detection.
+    # The flow's reads (idp.hot_path) and reuse detection.
     "access token by checksum": lambda: AccessToken.objects.filter(token_checksum="x"),
     "refresh token by checksum": lambda: RefreshToken.objects.filter(token_checksum="x"),
     "refresh token family": lambda: RefreshToken.objects.filter(token_family=uuid.uuid4()),
