@@ -12,20 +12,16 @@ class IdpConfig(AppConfig):
         from django.apps import apps
         from django.contrib.auth import get_user_model
         from django.contrib.auth.signals import user_logged_in, user_login_failed
-        from django.core.signals import request_finished, request_started, setting_changed
+        from django.core.signals import request_finished, setting_changed
         from django.db.models.signals import post_delete, post_save, pre_save
         from oauth2_provider.models import get_application_model
 
-        from . import accounts, audit, checks, discovery, hot_path, logs  # noqa: F401  (checks registers checks)
+        from . import accounts, audit, checks, discovery, logs  # noqa: F401  (checks registers checks)
         from .sessions import on_user_logged_in
 
-        request_started.connect(hot_path.start_request, dispatch_uid="idp.hot_path.start_request")
-        request_finished.connect(hot_path.end_request, dispatch_uid="idp.hot_path.end_request")
         # After the server's access log line (runserver's django.server logger reads the id then).
         request_finished.connect(logs.end_request, dispatch_uid="idp.logs.end_request")
         Application = get_application_model()
-        post_save.connect(hot_path.forget_clients, sender=Application, dispatch_uid="idp.hot_path.saved")
-        post_delete.connect(hot_path.forget_clients, sender=Application, dispatch_uid="idp.hot_path.deleted")
         post_delete.connect(
             accounts.record_client_deleted, sender=Application, dispatch_uid="idp.accounts.client"
         )

@@ -46,9 +46,9 @@ def record(
     """
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    from .hot_path import INSERT_AUDIT_EVENT
+    from .db.lookups import insert
 
-    return INSERT_AUDIT_EVENT.save(
+    return insert(
         AuditEvent(
             event=event,
             actor=actor,

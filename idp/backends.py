@@ -41,10 +41,10 @@ class UsernameOrEmailBackend(ModelBackend):
 
     def get_user(self, user_id):
         """The signed-in person of a session, read on every request through a compiled query."""
-        from .hot_path import USER
+        from .db.lookups import user as find_user
 
         try:
-            user = USER.first(int(user_id))
+            user = find_user(int(user_id))
         except (TypeError, ValueError):
             return None
         return user if user is not None and self.user_can_authenticate(user) else None

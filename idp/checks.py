@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
+from django.urls import URLResolver, get_resolver, resolve
+from django.urls.exceptions import Resolver404
 
 from .conf import DEFAULTS, MOVED_TO_OAUTH2_PROVIDER, idp_settings, is_loopback_url
 
@@ -176,3 +179,99 @@ def check_api_throttle_rates(app_configs, **kwargs) -> list[checks.CheckMessage]
             except ValueError as exc:
                 errors.append(checks.Error(f"IDP[{setting!r}][{scope!r}]: {exc}.", id="idp.E006"))
     return errors
+
+
+# --- CredentialEndpointsMiddleware (optional) ----------------------------------------------------
+
+CREDENTIAL_MIDDLEWARE = "idp.middleware.CredentialEndpointsMiddleware"
+# It answers its paths itself: what must still run for them sits above it, what it skips below.
+ABOVE_CREDENTIAL_MIDDLEWARE = (
+    "idp.middleware.RequestIdMiddleware",
+    "idp.middleware.SecurityHeadersMiddleware",
+)
+BELOW_CREDENTIAL_MIDDLEWARE = ("django.contrib.sessions.middleware.SessionMiddleware",)
+
+
+def _routes(patterns=None, base: str = "/"):
+    """(path pattern, view) of every URL pattern of the site."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        route = base + str(pattern.pattern).lstrip("^")
+        if isinstance(pattern, URLResolver):
+            yield from _routes(pattern.url_patterns, route)
+        else:
+            yield route, pattern.callback
+
+
+def credential_endpoint_views() -> list[tuple[str, object]]:
+    """(path, view) of everything CredentialEndpointsMiddleware answers itself, unknown API paths included."""
+    from .middleware import credential_endpoint_paths
+
+    paths, prefix = credential_endpoint_paths()
+    found = [(path, resolve(path).func) for path in sorted(paths)]
+    found += [(route, view) for route, view in _routes() if route.startswith(prefix)]
+    with suppress(Resolver404):  # unresolved, it is Django's 404 page: no session needed either
+        found.append((prefix + "(any other)", resolve(prefix + "no-such-endpoint").func))
+    return found
+
+
+def needs_no_session(view) -> bool:
+    """The view takes its credentials from the request itself: CSRF-exempt, and no session reading.
+
+    A class-based view must be one of DOT's credential endpoints, ours (``FormEndpointMixin``), or a
+    DRF view without session authentication.
+    """
+    from oauth2_provider.views import IntrospectTokenView, RevokeTokenView, TokenView, UserInfoView
+    from rest_framework.authentication import SessionAuthentication
+    from rest_framework.views import APIView
+
+    from .views.tokens import FormEndpointMixin
+
+    if not getattr(view, "csrf_exempt", False):
+        return False
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return True  # a function view: nothing but the request
+    if issubclass(view_class, APIView):
+        return not any(issubclass(auth, SessionAuthentication) for auth in view_class.authentication_classes)
+    return issubclass(
+        view_class, (TokenView, RevokeTokenView, IntrospectTokenView, UserInfoView, FormEndpointMixin)
+    )
+
+
+def _view_name(view) -> str:
+    view = getattr(view, "view_class", view)
+    return f"{view.__module__}.{view.__qualname__}"
+
+
+@checks.register(checks.Tags.security, checks.Tags.urls)
+def check_credential_endpoints_middleware(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """If the project lists CredentialEndpointsMiddleware: it sits where it must, and every path it
+    answers past the session and CSRF middleware is a view that needs neither."""
+    middleware = list(settings.MIDDLEWARE)
+    if CREDENTIAL_MIDDLEWARE not in middleware:
+        return []
+    at = middleware.index(CREDENTIAL_MIDDLEWARE)
+    messages = []
+    misplaced = [name for name in ABOVE_CREDENTIAL_MIDDLEWARE if name in middleware[at:]]
+    misplaced += [name for name in BELOW_CREDENTIAL_MIDDLEWARE if name in middleware[:at]]
+    if misplaced:
+        messages.append(
+            checks.Error(
+                f"{CREDENTIAL_MIDDLEWARE} is misplaced in MIDDLEWARE: {', '.join(misplaced)}.",
+                hint=f"Put it after {' and '.join(ABOVE_CREDENTIAL_MIDDLEWARE)}, "
+                f"and before {' and '.join(BELOW_CREDENTIAL_MIDDLEWARE)}.",
+                id="idp.E010",
+            )
+        )
+    for path, view in credential_endpoint_views():
+        if not needs_no_session(view):
+            messages.append(
+                checks.Error(
+                    f"{path} is answered by {CREDENTIAL_MIDDLEWARE} without the session and CSRF "
+                    f"middleware, but its view {_view_name(view)} is not a "
+                    "credential endpoint (CSRF-exempt, no session authentication).",
+                    hint="Route it elsewhere, or take CredentialEndpointsMiddleware out of MIDDLEWARE.",
+                    id="idp.E009",
+                )
+            )
+    return messages

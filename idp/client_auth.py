@@ -10,11 +10,12 @@ import base64
 import binascii
 from urllib.parse import unquote_plus
 
+from oauth2_provider.models import get_application_model
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import hot_path
 from .clients import previous_secret_matches
+from .db import lookups
 
 
 def basic_credentials(auth_string: str | None, request) -> tuple[str | None, str | None]:
@@ -81,10 +82,10 @@ class ClientAuthentication:
         if oauth2_settings.CIMD_ENABLED:
             return super()._load_application(client_id, request)
         client = request.client
-        if isinstance(client, hot_path.Application) and client.client_id == client_id:
+        if isinstance(client, get_application_model()) and client.client_id == client_id:
             return client if client.is_usable(request) else None
         request.client = None
-        client = hot_path.application(client_id)
+        client = lookups.application(client_id)
         if client is None or not client.is_usable(request):
             return None
         request.client = client

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from . import hot_path
 from .audit import Event, record
 from .claims import claim_names_for
+from .db import lookups
 from .models import Consent
 from .tokens import revoke_tokens
 
@@ -30,7 +30,7 @@ class ConsentNeed:
 
 def consent_need(user, application, *, scopes: Iterable[str], claims: Iterable[str] = ()) -> ConsentNeed:
     """Compare a request's scopes and individually requested claims with the stored consent."""
-    consent = hot_path.CONSENT.first(user.pk, application.pk)
+    consent = lookups.consent(user.pk, application.pk)
     allowed_scopes = set(consent.scopes.split()) if consent else set()
     allowed_claims = set(consent.claims.split()) if consent else set()
     scopes = list(dict.fromkeys(scopes))

@@ -20,8 +20,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 from oauth2_provider.models import get_application_model
 
-from . import hot_path
 from .conf import is_loopback_url
+from .db import lookups
 
 ALLOW_ORIGIN = "Access-Control-Allow-Origin"
 # A form-encoded POST with client_id in the body, as RFC 6749 §4.1.3 has public clients send it.
@@ -52,7 +52,7 @@ def _requesting_client(request: HttpRequest):
         client_id = request.POST.get("client_id")
     except (BadRequest, SuspiciousOperation):  # an unreadable body: the view has answered it already
         return None
-    return hot_path.application(client_id)
+    return lookups.application(client_id)
 
 
 def token_endpoint_cors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -1,4 +1,4 @@
-"""Middleware of the provider: request ids, metadata answered early, and the security headers Django lacks."""
+"""Middleware of the provider: request ids, credential endpoints past the browser's middleware, CSP."""
 
 from __future__ import annotations
 
@@ -12,30 +12,6 @@ from django.urls import reverse
 
 from . import logs
 from .conf import idp_settings
-from .views import oidc
-
-
-class WellKnownDocumentsMiddleware:
-    """Discovery, RFC 8414 metadata and JWKS need no session, user or CSRF: serve them first.
-
-    Optional (the same views are also routed normally); place it after the security headers' middleware.
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-        self.documents: dict[str, Callable[[HttpRequest], HttpResponse]] | None = None
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self.documents is None:
-            self.documents = {
-                reverse("oauth2_provider:oidc-connect-discovery-info"): oidc.openid_configuration,
-                reverse("oauth2_provider:oauth-server-metadata"): oidc.oauth_authorization_server,
-                reverse("oauth2_provider:jwks-info"): oidc.jwks,
-            }
-        view = self.documents.get(request.path_info)
-        if view is not None and request.method in ("GET", "HEAD"):
-            return view(request)
-        return self.get_response(request)
 
 
 class _ViewOnlyHandler(BaseHandler):
@@ -46,6 +22,17 @@ class _ViewOnlyHandler(BaseHandler):
         self._view_middleware, self._template_response_middleware, self._exception_middleware = [], [], []
 
 
+# DOT's endpoints (namespace ``oauth2_provider``) that a client or a bearer token authenticates.
+CREDENTIAL_ENDPOINTS = ("token", "revoke-token", "introspect", "user-info")
+
+
+def credential_endpoint_paths() -> tuple[frozenset[str], str]:
+    """What CredentialEndpointsMiddleware answers itself: these paths, and every path under the API's
+    prefix (``/api/v1/``). System check idp.E009 checks the views they resolve to."""
+    paths = frozenset(reverse(f"oauth2_provider:{name}") for name in CREDENTIAL_ENDPOINTS)
+    return paths, reverse("idp-api:me").rpartition("/")[0] + "/"
+
+
 class CredentialEndpointsMiddleware:
     """Endpoints whose callers bring their own credentials skip the browser's middleware.
 
@@ -54,7 +41,9 @@ class CredentialEndpointsMiddleware:
     signed-in person, flash message or sign-in lockout concerns them. For them this middleware calls
     the view itself, and the session, CSRF, authentication, messages and django-axes middleware
     below it are not run; every other request goes on down the chain. ``request.user`` is anonymous
-    there, whatever cookie came along. Place it right after WellKnownDocumentsMiddleware.
+    there, whatever cookie came along. Optional: a project that lists it places it after
+    RequestIdMiddleware and the security headers' middleware, before SessionMiddleware (system check
+    idp.E010).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -65,11 +54,7 @@ class CredentialEndpointsMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self.paths is None:
-            self.paths = frozenset(
-                reverse(f"oauth2_provider:{name}")
-                for name in ("token", "revoke-token", "introspect", "user-info")
-            )
-            self.prefix = reverse("idp-api:me").rpartition("/")[0] + "/"
+            self.paths, self.prefix = credential_endpoint_paths()
         path = request.path_info
         if path not in self.paths and not path.startswith(self.prefix):
             return self.get_response(request)

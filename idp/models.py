@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from urllib.parse import urlsplit
 
@@ -18,9 +17,11 @@ from oauth2_provider.models import (
     AbstractGrant,
     AbstractIDToken,
     AbstractRefreshToken,
+    ApplicationManager,
 )
 
 from .conf import is_loopback_url
+from .redirect_uris import same_but_loopback_port
 
 
 class User(AbstractUser):
@@ -44,22 +45,6 @@ class User(AbstractUser):
     postal_code = models.CharField(_("postal code"), max_length=32, blank=True)
     country = models.CharField(_("country"), max_length=150, blank=True)
     updated_at = models.DateTimeField(_("profile updated"), auto_now=True)
-
-
-class ApplicationManager(models.Manager):
-    def get_by_natural_key(self, client_id):
-        return self.get(client_id=client_id)
-
-    def get(self, *args, **kwargs):
-        """``get(client_id=...)``, how DOT reads a client, is read at most once per request."""
-        if not args and kwargs.keys() == {"client_id"} and isinstance(kwargs["client_id"], str):
-            from .hot_path import application
-
-            found = application(kwargs["client_id"])
-            if found is None:
-                raise self.model.DoesNotExist(f"No client with client_id {kwargs['client_id']!r}.")
-            return found
-        return super().get(*args, **kwargs)
 
 
 class Application(AbstractApplication):
@@ -159,7 +144,7 @@ class Application(AbstractApplication):
             return True
         if self.kind != self.Kind.NATIVE:
             return False
-        return any(_same_but_loopback_port(uri, allowed) for allowed in uris)
+        return any(same_but_loopback_port(uri, allowed) for allowed in uris)
 
     def get_allowed_schemes(self) -> list[str]:
         """https, plus the schemes of this client's own loopback or private-use redirect URIs."""
@@ -171,24 +156,6 @@ class Application(AbstractApplication):
             elif scheme and scheme not in {"http", "https"} and "." in scheme:
                 schemes.add(scheme)  # RFC 8252 private-use scheme, e.g. com.example.app
         return sorted(schemes)
-
-
-def _same_but_loopback_port(uri: str, registered: str) -> bool:
-    """``uri`` is the registered loopback URI (an IP literal) on another port, else the same characters."""
-    loopback = LOOPBACK_PORT.match(registered)
-    if loopback is None:
-        return False
-    prefix, rest = loopback.group("prefix"), registered[loopback.end() :]
-    if len(uri) < len(prefix) + len(rest) or not uri.startswith(prefix) or not uri.endswith(rest):
-        return False
-    port = uri[len(prefix) : len(uri) - len(rest)]
-    return port == "" or (port[:1] == ":" and PORT.fullmatch(port[1:]) is not None and int(port[1:]) <= 65535)
-
-
-# http://127.0.0.1 or http://[::1], then an optional port, then the rest of the registered URI.
-LOOPBACK_PORT = re.compile(r"^(?P<prefix>http://(?:127\.0\.0\.1|\[::1\]))(?::\d+)?(?=[/?]|$)")
-# A port as a client writes one: digits without a leading zero (at most 65535).
-PORT = re.compile(r"[1-9][0-9]{0,4}")
 
 
 class Grant(AbstractGrant):

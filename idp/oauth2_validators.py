@@ -18,11 +18,12 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import hot_path, pkce, tokens
+from . import pkce, tokens
 from .authorization import invalid_target
 from .claims import userinfo_claims
 from .client_auth import ClientAuthentication
 from .conf import idp_settings
+from .db import lookups
 from .id_tokens import id_token_claims
 from .keys import sign_jwt, verification_key
 from .resources import narrow_to_code
@@ -85,7 +86,7 @@ class IdpOAuth2Validator(ClientAuthentication, OAuth2Validator):
             raise errors.InvalidRequestError(description=problem, request=request)
         if expires is None:
             expires = timezone.now() + timedelta(seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS)
-        return hot_path.INSERT_GRANT.save(
+        return lookups.insert(
             Grant(
                 application=request.client,
                 user=request.user,
@@ -284,7 +285,7 @@ class IdpOAuth2Validator(ClientAuthentication, OAuth2Validator):
 
     def _load_access_token(self, token):
         """The access token with its client and user, by checksum; a deactivated person's is unknown."""
-        found = hot_path.ACCESS_TOKEN.first(tokens.checksum(token))
+        found = lookups.access_token(tokens.checksum(token))
         return found if found is not None and person_may_use_tokens(found.user) else None
 
     def validate_jwt_bearer_token(self, token, scopes, request) -> bool:

@@ -16,8 +16,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import get_access_token_model
 
-from . import hot_path
 from .claims import SCOPES, claim_values
+from .db import lookups
 from .models import Consent
 
 # What a person is told a claim is, in the order a page lists them.
@@ -180,7 +180,7 @@ def client_from_next(next_url: str) -> ClientCard | None:
     if parts.scheme or parts.netloc or parts.path != reverse("oauth2_provider:authorize"):
         return None
     client_id = parse_qs(parts.query).get("client_id", [""])[0]
-    application = hot_path.application(client_id)
+    application = lookups.application(client_id)
     return client_card(application) if application is not None and application.is_active else None
 
 

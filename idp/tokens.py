@@ -33,8 +33,8 @@ from oauth2_provider.models import (
     revoke_access_token as revoke_access_token_and_its_refresh_token,
 )
 
-from . import hot_path
 from .audit import Event, record
+from .db import lookups
 from .token_checks import person_may_use_tokens
 
 AccessToken = get_access_token_model()
@@ -56,7 +56,7 @@ def checksum(value: str) -> str:
 
 def find_code(code) -> object | None:
     """The Grant for an authorization code, with its person (one compiled query), or None."""
-    return hot_path.GRANT.first(code) if isinstance(code, str) else None
+    return lookups.grant(code)
 
 
 def check_code(grant, *, client, request=None) -> bool:
@@ -134,7 +134,7 @@ def save_access_token(
         claims=_claims_request(request),
     )
     set_token_value(access_token, value)
-    hot_path.INSERT_ACCESS_TOKEN.save(access_token)
+    lookups.insert(access_token)
     return access_token
 
 
@@ -151,7 +151,7 @@ def save_refresh_token(request, *, value: str, access_token, previous) -> Refres
         claims=_claims_request(request),
     )
     set_token_value(refresh_token, value)
-    hot_path.INSERT_REFRESH_TOKEN.save(refresh_token)
+    lookups.insert(refresh_token)
     return refresh_token
 
 
@@ -185,7 +185,7 @@ def save_issued(
             ):
                 raise _Replayed
             if id_token is not None:
-                hot_path.INSERT_ID_TOKEN.save(id_token)
+                lookups.insert(id_token)
             access_token, refresh_token = save()
             if presented is not None and "refresh_token" not in token:
                 # The refresh narrowed the scope away from offline_access (idp.server): DOT leaves

@@ -111,14 +111,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: every request gets its id (X-Request-ID, the log lines' request_id, the error page's
-    # reference), including the early answers and the credential endpoints below.
+    # reference), including the credential endpoints' answers below.
     "idp.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # The Content-Security-Policy and X-Frame-Options on every response, including the early
-    # answers below.
+    # The Content-Security-Policy and X-Frame-Options on every response, including the credential
+    # endpoints' answers below.
     "idp.middleware.SecurityHeadersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "idp.middleware.WellKnownDocumentsMiddleware",
     # Token, introspection, revocation, userinfo and the API skip the browser's middleware below.
     "idp.middleware.CredentialEndpointsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -157,7 +156,7 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The same backend, with a health check that reads the socket instead of sending SELECT 1.
-    DATABASES["default"]["ENGINE"] = "idp.postgresql"
+    DATABASES["default"]["ENGINE"] = "project.postgresql"
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent writers queue on the lock instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
@@ -169,7 +168,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Any instance can serve any request: state lives in the database and, when REDIS_URL is set,
 # in Redis (cache and sessions). Without it, one process's local memory (development).
 if REDIS_URL := os.environ.get("REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "idp.cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "project.cache.RedisCache", "LOCATION": REDIS_URL}}
     SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -195,3 +195,52 @@ def test_without_an_idp_dict_the_idp_key_check_passes():
 
     with override_settings(IDP={}):
         assert check_idp_keys(None) == []
+
+
+# --- idp.E009, idp.E010: CredentialEndpointsMiddleware (optional) -----------------------------------------
+
+CREDENTIAL_MIDDLEWARE = "idp.middleware.CredentialEndpointsMiddleware"
+
+
+def test_every_path_the_credential_middleware_answers_is_a_credential_endpoint():
+    from idp.checks import credential_endpoint_views, needs_no_session
+
+    paths = [path for path, view in credential_endpoint_views() if needs_no_session(view)]
+    assert {"/token", "/revoke", "/introspect", "/userinfo", "/api/v1/me", "/api/v1/users"} <= set(paths)
+    assert "/api/v1/(any other)" in paths  # the API's JSON 404
+
+
+@pytest.mark.django_db
+def test_a_session_view_where_the_credential_middleware_answers_is_e009(settings):
+    settings.ROOT_URLCONF = "tests.credential_urls"
+    assert idp_check_ids() == ["idp.E009", "idp.E009"]
+    messages = [m.msg for m in checks.run_checks() if m.id == "idp.E009"]
+    assert messages[0].startswith("/userinfo is answered") and "page_of_the_session" in messages[0]
+    assert messages[1].startswith("/api/v1/session is answered") and "SessionApi" in messages[1]
+
+
+@pytest.mark.django_db
+def test_without_the_credential_middleware_its_checks_pass(settings):
+    settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if name != CREDENTIAL_MIDDLEWARE]
+    settings.ROOT_URLCONF = "tests.credential_urls"
+    assert idp_check_ids() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("neighbour", "place"),
+    [
+        ("idp.middleware.RequestIdMiddleware", "after"),
+        ("idp.middleware.SecurityHeadersMiddleware", "after"),
+        ("django.contrib.sessions.middleware.SessionMiddleware", "before"),
+    ],
+)
+def test_a_misplaced_credential_middleware_is_e010(settings, neighbour, place):
+    """Below the session middleware it skips nothing; above the request id or CSP its answers lack them."""
+    middleware = [name for name in settings.MIDDLEWARE if name != CREDENTIAL_MIDDLEWARE]
+    at = middleware.index(neighbour)
+    middleware.insert(at if place == "after" else at + 1, CREDENTIAL_MIDDLEWARE)
+    settings.MIDDLEWARE = middleware
+    assert idp_check_ids() == ["idp.E010"]
+    [message] = [m for m in checks.run_checks() if m.id == "idp.E010"]
+    assert neighbour in message.msg

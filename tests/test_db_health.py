@@ -39,7 +39,7 @@ def end_session_from_outside(pid: int) -> None:
 
 
 def test_the_backend_is_ours_with_health_checks_on():
-    assert connection.settings_dict["ENGINE"] == "idp.postgresql"
+    assert connection.settings_dict["ENGINE"] == "project.postgresql"
     assert connection.health_check_enabled
 
 

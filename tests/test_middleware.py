@@ -1,7 +1,6 @@
-"""Middleware: well-known documents answered early; credential endpoints skip the browser's middleware;
-security headers and a request id on every response."""
+"""Middleware: credential endpoints skip the browser's middleware; security headers and a request id on
+every response."""
 
-import json
 import logging
 import re
 
@@ -10,7 +9,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 
 from idp import logs
-from idp.middleware import CredentialEndpointsMiddleware, RequestIdMiddleware, WellKnownDocumentsMiddleware
+from idp.middleware import CredentialEndpointsMiddleware, RequestIdMiddleware
 from tests.conftest import basic_auth
 
 
@@ -19,24 +18,22 @@ def downstream_must_not_run(request):
 
 
 @pytest.mark.parametrize(
-    ("path", "key"),
+    "path",
     [
-        ("/.well-known/openid-configuration", "issuer"),
-        ("/.well-known/oauth-authorization-server", "issuer"),
-        ("/.well-known/jwks.json", "keys"),
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/jwks.json",
     ],
 )
-def test_documents_short_circuit_the_stack(path, key):
-    response = WellKnownDocumentsMiddleware(downstream_must_not_run)(RequestFactory().get(path))
-    assert response.status_code == 200
-    assert key in json.loads(response.content)
-    assert response["X-Content-Type-Options"] == "nosniff"
-
-
-def test_other_paths_and_methods_go_through():
-    middleware = WellKnownDocumentsMiddleware(lambda request: HttpResponse("downstream"))
-    assert middleware(RequestFactory().get("/userinfo")).content == b"downstream"
-    assert middleware(RequestFactory().post("/.well-known/jwks.json")).content == b"downstream"
+@pytest.mark.django_db
+def test_documents_are_the_same_for_every_browser(client, logged_in, path):
+    """Metadata goes down the whole stack, yet a session cookie changes nothing: no cookie back, no Vary."""
+    anonymous, signed_in = client.get(path), logged_in.get(path)
+    assert anonymous.status_code == signed_in.status_code == 200
+    assert anonymous.content == signed_in.content
+    for response in (anonymous, signed_in):
+        assert not response.cookies and "Vary" not in response
+        assert response["Cache-Control"] == "public, max-age=3600"
 
 
 @pytest.mark.parametrize(
@@ -158,7 +155,7 @@ def test_session_and_csrf_cookies_are_httponly_and_lax(client, user, settings):
 )
 @pytest.mark.django_db
 def test_every_response_has_its_own_request_id(client, method, path):
-    """Early answers and credential endpoints too: RequestIdMiddleware sits above them."""
+    """Credential endpoints too: RequestIdMiddleware sits above CredentialEndpointsMiddleware."""
     first, second = (getattr(client, method)(path)["X-Request-ID"] for _ in range(2))
     assert re.fullmatch(r"[0-9a-f]{16}", first) and first != second
 

@@ -2,10 +2,12 @@
 
 Each limit is a window that opens with the first request counted in it (GitHub's REST API limits
 work the same way): ``1200/minute`` lets 1,200 requests through, then answers 429 with the
-window's remaining seconds in ``Retry-After``. On Redis a request makes one round trip for all of
-a view's limits: one script increments every counter and reads its time to live, atomically, so
-concurrent requests are all counted. DRF's own ``SimpleRateThrottle`` reads and rewrites a pickled
-list of timestamps per limit, two round trips each, and loses counts when requests race.
+window's remaining seconds in ``Retry-After``. On a Redis cache that loads Lua scripts (a backend
+with ``script(source)`` returning redis-py's ``Script``, like the project's) a request makes one
+round trip for all of a view's limits: one script increments every counter and reads its time to
+live, atomically, so concurrent requests are all counted. DRF's own ``SimpleRateThrottle`` reads
+and rewrites a pickled list of timestamps per limit, two round trips each, and loses counts when
+requests race.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from django.core.cache import caches
 from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
-from ..cache import RedisCache
 from ..conf import idp_settings
 
 logger = logging.getLogger("idp.api")
@@ -105,7 +106,8 @@ return out
 def _count(keys: list[str], periods: list[int]) -> list[tuple[int, int]]:
     """(hits so far, seconds until the window closes) for each key, after counting this request."""
     backend = caches["default"]
-    if isinstance(backend, RedisCache):
+    if callable(getattr(backend, "script", None)):
+        # A Redis cache that loads Lua scripts (project.cache.RedisCache): one round trip.
         script = backend.script(_COUNT_SCRIPT)
         flat = script(keys=[backend.make_and_validate_key(key) for key in keys], args=periods)
         return [(int(flat[i]), max(int(flat[i + 1]), 1)) for i in range(0, len(flat), 2)]
@@ -113,8 +115,9 @@ def _count(keys: list[str], periods: list[int]) -> list[tuple[int, int]]:
 
 
 def _count_in_cache(cache, key: str, period: int) -> tuple[int, int]:
-    # Any other cache (the in-process one of a single-process development server): the window's
-    # closing time is kept beside the count. Not atomic across processes, like DRF's throttles.
+    # Any other cache (the in-process one of a single-process development server, or a Redis cache
+    # without ``script(source)``): the window's closing time is kept beside the count, two round
+    # trips per limit. Not atomic across processes, like DRF's throttles.
     now = time.time()
     closes, hits = cache.get(key) or (0.0, 0)
     if closes <= now:

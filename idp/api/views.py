@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.settings import patched_settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -224,8 +225,9 @@ def docs_oauth2_redirect(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@csrf_exempt
 def not_found(request, *args, **kwargs):
-    """Any other path under /api/: a JSON 404, never an HTML page."""
+    """Any other path under /api/: a JSON 404, never an HTML page (nor a CSRF refusal for a POST)."""
     response = JsonResponse({"error": "not_found", "error_description": "No such API endpoint."}, status=404)
     response["Cache-Control"] = "no-store"
     return response

@@ -21,11 +21,11 @@ from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.views import AuthorizationView
 from oauthlib.oauth2.rfc6749 import errors
 
-from .. import hot_path
 from ..authorization import invalid_target, is_resource_indicator, parsed_json, with_iss
 from ..claims import requested_claims
 from ..conf import idp_settings
 from ..consent import Outcome, decide, record_consent
+from ..db import lookups
 from ..pkce import pkce_problem
 from ..presentation import authorization_error_text, client_card, describe_claims, describe_scopes
 from ..sessions import SessionProblem, authentication_methods, authentication_time, session_problem
@@ -77,7 +77,7 @@ class IdpAuthorizationView(AuthorizationView):
             scopes, credentials = self.validate_authorization_request(request)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
-        application = hot_path.application(credentials["client_id"])
+        application = credentials["request"].client  # read once, by the validation above
         prompt = _prompt(request)
 
         problem = session_problem(
@@ -192,6 +192,8 @@ class IdpAuthorizationView(AuthorizationView):
 
     def create_authorization_response(self, request, scopes, credentials, allow):
         credentials.update(_how_signed_in(request))
+        if getattr(self, "application", None) is not None:
+            credentials["client"] = self.application  # oauthlib's validation reuses it (request.client)
         return super().create_authorization_response(request, scopes, credentials, allow)
 
     def redirect(self, redirect_to, application):
@@ -199,7 +201,7 @@ class IdpAuthorizationView(AuthorizationView):
         if application is None:
             # DOT passes no application for errors found while validating the request; oauthlib only
             # lets an error be redirected once client_id and redirect_uri are known to match.
-            application = hot_path.application(self.request.GET.get("client_id"))
+            application = lookups.application(self.request.GET.get("client_id"))
         return super().redirect(with_iss(redirect_to, idp_settings.ISSUER), application)
 
     def form_valid(self, form):
@@ -210,13 +212,14 @@ class IdpAuthorizationView(AuthorizationView):
         registered for it, before anything (an answer or an error) is redirected there.
         """
         data = form.cleaned_data
-        application = hot_path.application(data["client_id"])
+        application = lookups.application(data["client_id"])
         if (
             application is None
             or not application.is_usable(self.request)
             or not application.redirect_uri_allowed(data["redirect_uri"])
         ):
             return self.form_invalid(form)
+        self.application = application
         for resource in (data.get("resource") or "").split():
             if not is_resource_indicator(resource):
                 error = invalid_target()

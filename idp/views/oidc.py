@@ -10,10 +10,10 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.exceptions import InvalidOIDCClientError, InvalidOIDCRedirectURIError, OIDCError
-from oauth2_provider.models import get_application_model
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import RPInitiatedLogoutView, UserInfoView
 
+from ..db import lookups
 from ..discovery import document_bytes
 from ..keys import jwks_document
 from .tokens import form_problem
@@ -128,10 +128,14 @@ class IdpRPInitiatedLogoutView(RPInitiatedLogoutView):
             raise InvalidOIDCRedirectURIError("post_logout_redirect_uri is not a valid URI.") from exc
 
     def get_request_application(self, id_token, client_id):
-        try:
+        """The client ``client_id`` names, else the ID token's. A client_id that names none (a NUL byte
+        included, which PostgreSQL would refuse with a 500) is ``InvalidOIDCClientError``."""
+        if not client_id:
             return super().get_request_application(id_token, client_id)
-        except (get_application_model().DoesNotExist, ValueError) as exc:
-            raise InvalidOIDCClientError() from exc
+        application = lookups.application(client_id)
+        if application is None:
+            raise InvalidOIDCClientError()
+        return application
 
     def do_logout(self, application=None, post_logout_redirect_uri=None, state=None, token_user=None):
         if post_logout_redirect_uri and application is not None and application.is_usable(self.request):

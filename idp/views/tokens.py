@@ -19,8 +19,8 @@ from oauth2_provider.views import RevokeTokenView, TokenView
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
-from .. import hot_path
 from ..conf import idp_settings
+from ..db import lookups
 from ..token_checks import access_token_is_live, refresh_token_expires, refresh_token_is_live
 from ..tokens import checksum
 
@@ -122,9 +122,9 @@ def challenge_for_client_authentication(request: HttpRequest, response: HttpResp
 
 def _find_token(value: str, hint: str | None):
     found_by = checksum(value)
-    lookups = [hot_path.ACCESS_TOKEN, hot_path.REFRESH_TOKEN]
-    for query in lookups if hint != "refresh_token" else reversed(lookups):
-        token = query.first(found_by)
+    order = [lookups.access_token, lookups.refresh_token]
+    for lookup in order if hint != "refresh_token" else reversed(order):
+        token = lookup(found_by)
         if token is not None:
             return token
     return None

@@ -1,15 +1,17 @@
-"""The hot path's reads, compiled to SQL once per process instead of once per request.
+"""Statements compiled to SQL once per process instead of once per request: reads and INSERTs.
 
 Compiling a queryset costs more CPU than running it: a token lookup joined to its client and
 person spends ~0.5 ms building SQL from the ORM's expression tree and ~0.1 ms at the database.
-A ``CompiledQuery`` is written as an ordinary queryset whose string parameters are placeholders;
-it is compiled on first use for each database alias, and then each call only substitutes the
-values, executes the SQL (through Django's cursor, so query logging and ``CaptureQueriesContext``
-still see it) and builds model instances exactly as a queryset would, ``select_related`` included.
+A ``CompiledQuery`` is written as an ordinary queryset whose parameters are placeholders; it is
+compiled on first use for each database alias, and then each call only substitutes the values,
+executes the SQL (through Django's cursor, so query logging and ``CaptureQueriesContext`` still
+see it) and builds model instances exactly as a queryset would, ``select_related`` included.
+``first_by_orm`` runs the same queryset through the ORM, so the two cannot drift apart.
 
 Placeholders are strings (checksums, codes, client IDs) or integers (primary keys): their prepared
 database value is the value itself on every backend, so a caller's value can stand in for them. A
-string that cannot be an identifier (``idp.identifiers``) matches nothing and is never sent.
+value of another type, or a string that cannot be an identifier (``idp.identifiers``: a NUL byte,
+a lone surrogate, an overlong string), matches nothing and is never sent.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
-from .identifiers import is_identifier
+from ..identifiers import is_identifier
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,10 @@ class _CompiledPerAlias:
 
 
 class CompiledQuery(_CompiledPerAlias):
-    """``build(*placeholders)`` returns the queryset; ``first(*values)`` runs it with real values."""
+    """``build(*placeholders)`` returns the queryset; ``first(*values)`` runs it with real values.
+
+    ``kinds`` are the placeholders' types, in order: ``str`` or ``int``.
+    """
 
     def __init__(
         self,
@@ -100,9 +105,19 @@ class CompiledQuery(_CompiledPerAlias):
             compiler=compiler,
         )
 
+    def can_match(self, *values: object) -> bool:
+        """Whether ``values`` could name a row: one per placeholder, of its kind, strings identifiers.
+
+        A NUL byte, say, would make psycopg refuse the query (a 500) where nothing can match.
+        """
+        return len(values) == len(self._kinds) and all(
+            is_identifier(value) if kind is str else type(value) is int
+            for value, kind in zip(values, self._kinds, strict=True)
+        )
+
     def all(self, *values: str | int) -> list[Model]:
-        if any(isinstance(value, str) and not is_identifier(value) for value in values):
-            return []  # a NUL byte, say: psycopg would refuse the query (a 500) where nothing can match
+        if not self.can_match(*values):
+            return []
         alias = router.db_for_read(self.model)
         compiled = self._compiled_for(alias)
         params = list(compiled.params)
@@ -125,6 +140,13 @@ class CompiledQuery(_CompiledPerAlias):
         found = self.all(*values)
         return found[0] if found else None
 
+    def first_by_orm(self, *values: str | int) -> Model | None:
+        """What ``first`` returns, through the ORM: the same queryset, compiled for this call."""
+        if not self.can_match(*values):
+            return None
+        found = list(self._build(*values))
+        return found[0] if found else None
+
 
 class CompiledInsert(_CompiledPerAlias):
     """``obj.save()`` for a new row of ``model``, with the INSERT compiled once per database alias.
@@ -132,7 +154,8 @@ class CompiledInsert(_CompiledPerAlias):
     Values are prepared per row exactly as the ORM prepares them (``pre_save`` fills ``auto_now``
     fields, ``get_db_prep_save`` adapts JSON, UUIDs and datetimes), and the primary key comes back
     through ``RETURNING``. Where that fast path would change behaviour (a ``pre_save``/``post_save``
-    receiver for the model, or a database without ``RETURNING``) it is plain ``obj.save()``.
+    receiver for the model, an inherited model, a primary key set by the caller, or a database
+    without ``RETURNING``) it is plain ``obj.save()``.
     """
 
     def _compile(self, alias: str, obj: Model) -> tuple[str, list]:
@@ -158,6 +181,7 @@ class CompiledInsert(_CompiledPerAlias):
         if (
             not connection.features.can_return_columns_from_insert
             or model._meta.parents
+            or obj.pk is not None
             or pre_save.has_listeners(model)
             or post_save.has_listeners(model)
         ):

@@ -1,4 +1,5 @@
-"""Django's Redis cache, keeping one Redis client per connection pool instead of one per operation.
+"""Django's Redis cache, keeping one Redis client per connection pool instead of one per operation,
+and its Lua scripts loaded once (``script()``, which ``idp.api.throttling`` uses when a cache has it).
 
 Django's ``RedisCacheClient.get_client`` builds a new ``redis.Redis`` for every cache operation;
 redis-py fills ~200 response callbacks in each constructor, which cost more CPU than the round
@@ -26,7 +27,7 @@ class RedisCacheClient(DjangoRedisCacheClient):
 
 
 class RedisCache(DjangoRedisCache):
-    """``django.core.cache.backends.redis.RedisCache``, with its clients reused (``idp.cache``)."""
+    """``django.core.cache.backends.redis.RedisCache``, with its clients reused and a ``script()``."""
 
     def __init__(self, server, params):
         super().__init__(server, params)

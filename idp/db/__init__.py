@@ -1,0 +1,2 @@
+"""The hot path's database work: statements compiled once (``compiled``), read through plain functions
+(``lookups``)."""

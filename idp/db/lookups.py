@@ -1,0 +1,103 @@
+"""The rows every flow reads and writes, as plain functions over the statements of ``idp.db.compiled``.
+
+Each read is one queryset, written once below: compiled once per process when
+``IDP["COMPILED_QUERIES"]`` is on (the default), run through the ORM when it is off. Either way a
+value that cannot name a row (``None``, a NUL byte, an overlong string) returns None without a query.
+Nothing is remembered between calls: a disabled client or a rotated secret takes effect at once.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Model
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_application_model,
+    get_grant_model,
+    get_refresh_token_model,
+)
+
+from ..conf import idp_settings
+from ..models import Consent
+from .compiled import CompiledInsert, CompiledQuery
+
+_ACCESS_TOKEN = CompiledQuery(
+    get_access_token_model,
+    lambda checksum: (
+        get_access_token_model()
+        .objects.select_related("application", "user")
+        .filter(token_checksum=checksum)[:1]
+    ),
+)
+_REFRESH_TOKEN = CompiledQuery(
+    get_refresh_token_model,
+    lambda checksum: (
+        get_refresh_token_model()
+        .objects.select_related("application", "user", "access_token")
+        .filter(token_checksum=checksum)
+        .order_by("-pk")[:1]
+    ),
+)
+_GRANT = CompiledQuery(
+    get_grant_model, lambda code: get_grant_model().objects.select_related("user").filter(code=code)[:1]
+)
+_APPLICATION = CompiledQuery(
+    get_application_model,
+    lambda client_id: get_application_model().objects.filter(client_id=client_id)[:1],
+)
+_CONSENT = CompiledQuery(
+    Consent,
+    lambda user_id, application_id: Consent.objects.filter(user_id=user_id, application_id=application_id)[
+        :1
+    ],
+    kinds=(int, int),
+)
+_USER = CompiledQuery(get_user_model, lambda pk: get_user_model().objects.filter(pk=pk)[:1], kinds=(int,))
+
+# One compiled INSERT per model, made on its first save.
+_INSERTS: dict[type[Model], CompiledInsert] = {}
+
+
+def _first(query: CompiledQuery, *values):
+    return query.first(*values) if idp_settings.COMPILED_QUERIES else query.first_by_orm(*values)
+
+
+def access_token(checksum: str):
+    """The access token stored under ``checksum``, with its client and person, or None."""
+    return _first(_ACCESS_TOKEN, checksum)
+
+
+def refresh_token(checksum: str):
+    """The newest refresh token stored under ``checksum``, with its client, person and access token."""
+    return _first(_REFRESH_TOKEN, checksum)
+
+
+def grant(code: str):
+    """The authorization code ``code``, with its person, or None."""
+    return _first(_GRANT, code)
+
+
+def application(client_id: str):
+    """The client with this ``client_id`` (active or not), or None."""
+    return _first(_APPLICATION, client_id)
+
+
+def consent(user_id: int, application_id: int) -> Consent | None:
+    """What the person ``user_id`` has allowed the client ``application_id``, or None."""
+    return _first(_CONSENT, user_id, application_id)
+
+
+def user(pk: int):
+    """The person with this primary key (active or not), or None."""
+    return _first(_USER, pk)
+
+
+def insert(obj: Model) -> Model:
+    """Save the new row ``obj`` (``obj.save()``, with its INSERT compiled once per model); return it."""
+    if not idp_settings.COMPILED_QUERIES:
+        obj.save()
+        return obj
+    statement = _INSERTS.get(type(obj))
+    if statement is None:
+        statement = _INSERTS[type(obj)] = CompiledInsert(type(obj))
+    return statement.save(obj)
