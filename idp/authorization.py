@@ -9,6 +9,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from oauth2_provider.oauth2_validators import is_valid_resource_uri
 from oauthlib.oauth2.rfc6749 import errors
 
+from .pkce import pkce_problem
+
 # OIDC Core 3.1.2.1 values this provider acts on (and advertises). ``create`` (Prompt Create 1.0) is
 # not among them: there is no self-registration here.
 PROMPT_VALUES = ("none", "login", "consent", "select_account")
@@ -87,6 +89,30 @@ def claims_request_problem(claims_request: Any) -> str | None:
                 return f"essential in claims.{target} must be true or false."
             if not isinstance(query.get("values", []), list):
                 return f"values in claims.{target} must be a JSON array."
+    return None
+
+
+def request_problem(query, credentials: dict, scopes) -> errors.OAuth2Error | None:
+    """What this provider refuses in a request oauthlib accepted, as the error for the client.
+
+    Request objects (not supported), a request short of the PKCE policy (``idp.pkce``), and a
+    ``resource`` that is not an absolute URI without a fragment (RFC 8707 §2).
+    """
+    for parameter in ("request", "request_uri"):
+        if parameter in query:
+            description = f"The {parameter} parameter is not supported."
+            return errors.CustomOAuth2Error(f"{parameter}_not_supported", description=description)
+    if problem := pkce_problem(
+        credentials["request"].client,
+        code_challenge=credentials.get("code_challenge"),
+        code_challenge_method=credentials.get("code_challenge_method"),
+        nonce=credentials.get("nonce"),
+        scopes=scopes,
+    ):
+        return errors.InvalidRequestError(description=problem)
+    for resource in query.getlist("resource"):
+        if not is_resource_indicator(resource):
+            return invalid_target()
     return None
 
 

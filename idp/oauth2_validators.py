@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
@@ -28,30 +27,12 @@ from .id_tokens import id_token_claims
 from .keys import sign_jwt, verification_key
 from .resources import narrow_to_code
 from .token_checks import person_may_use_tokens, refresh_token_is_live
+from .tokens.state import state_of
 
 AccessToken = get_access_token_model()
 Grant = get_grant_model()
 RefreshToken = get_refresh_token_model()
 IDToken = get_id_token_model()
-
-
-@dataclass
-class TokenRequestState:
-    """What one token request's hooks hand each other: the code read once, the rows saved together."""
-
-    code: str | None = None  # the code ``grant`` was looked up for
-    grant: Grant | None = None
-    id_token: IDToken | None = None  # signed, not yet saved
-    access_token: AccessToken | None = None
-    refresh_token: RefreshToken | None = None
-
-
-def state_of(request) -> TokenRequestState:
-    """The state of this oauthlib request, made on first use."""
-    state = getattr(request, "idp_state", None)
-    if state is None:
-        state = request.idp_state = TokenRequestState()
-    return state
 
 
 def _epoch_to_datetime(value: int | float | None) -> datetime | None:
@@ -62,8 +43,9 @@ class IdpOAuth2Validator(ClientAuthentication, OAuth2Validator):
     """oauthlib's hooks, each handing over to the module that owns the concern.
 
     A token request (``authorization_code``) asks them in the order of this class: the client
-    (``client_auth``); the code, read once into ``TokenRequestState`` and checked (``tokens``); the
-    ID token (``id_tokens``, ``keys``); then one transaction saves everything (``tokens.save_issued``).
+    (``client_auth``); the code, read once into ``TokenRequestState`` (``tokens.state``) and checked
+    (``tokens.codes``); the ID token (``id_tokens``, ``keys``); then one transaction saves everything
+    (``tokens.save_issued``).
     A refresh asks ``validate_refresh_token`` in place of the code hooks.
     """
 

@@ -38,6 +38,11 @@ class SessionProblem(enum.Enum):
     SIGN_IN_AGAIN = "The session is too old for max_age, or belongs to someone other than id_token_hint."
 
 
+def how_signed_in(request: HttpRequest) -> dict:
+    """When and how the approving session signed in: stored with the code, for the ID token."""
+    return {"auth_time": authentication_time(request), "amr": authentication_methods(request)}
+
+
 def session_problem(
     request: HttpRequest, *, max_age: str | None, id_token_hint: str | None
 ) -> SessionProblem | None:

@@ -13,7 +13,8 @@ from oauthlib.oauth2.rfc6749 import errors
 from idp import tokens
 from idp.clients import rotate_client_secret
 from idp.models import AccessToken, AuditEvent, Grant, RefreshToken
-from idp.oauth2_validators import IdpOAuth2Validator, TokenRequestState, state_of
+from idp.oauth2_validators import IdpOAuth2Validator
+from idp.tokens.state import TokenRequestState, state_of
 from tests.conftest import REDIRECT_URI, pkce_pair
 from tests.factories import (
     CLIENT_SECRET,

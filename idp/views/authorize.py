@@ -1,7 +1,8 @@
 """The authorization endpoint: validate, session policy, the consent decision, then a code or a page.
 
-DOT's AuthorizationView, plus: ``idp.pkce``, ``idp.sessions``, ``idp.consent``'s decision, one code issuer
-(``idp.server``), ``iss`` on every answer, requests by POST, error pages for what must not be redirected.
+DOT's AuthorizationView, plus: ``idp.authorization`` (what a request may say, PKCE by ``idp.pkce``),
+``idp.sessions``, ``idp.consent``'s decision, one code issuer (``idp.server``), ``iss`` on every
+answer, requests by POST, error pages for what must not be redirected.
 """
 
 from __future__ import annotations
@@ -21,14 +22,13 @@ from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.views import AuthorizationView
 from oauthlib.oauth2.rfc6749 import errors
 
-from ..authorization import invalid_target, is_resource_indicator, parsed_json, with_iss
+from ..authorization import invalid_target, is_resource_indicator, parsed_json, request_problem, with_iss
 from ..claims import requested_claims
 from ..conf import idp_settings
 from ..consent import Outcome, decide, record_consent
 from ..db import lookups
-from ..pkce import pkce_problem
 from ..presentation import authorization_error_text, client_card, describe_claims, describe_scopes
-from ..sessions import SessionProblem, authentication_methods, authentication_time, session_problem
+from ..sessions import SessionProblem, how_signed_in, session_problem
 
 # The consent form says it is the consent form; any other POST is an authorization request.
 CONSENT_MARKER = "idp_consent"
@@ -127,24 +127,8 @@ class IdpAuthorizationView(AuthorizationView):
                     {"state": request.GET.get("state"), "redirect_uri": oauthlib_error.redirect_uri},
                 ) from exc
             raise
-        for parameter in ("request", "request_uri"):
-            if parameter in request.GET:
-                error = f"{parameter}_not_supported"
-                description = f"The {parameter} parameter is not supported."
-                raise _redirectable_error(
-                    errors.CustomOAuth2Error(error, description=description), credentials
-                )
-        if problem := pkce_problem(
-            credentials["request"].client,
-            code_challenge=credentials.get("code_challenge"),
-            code_challenge_method=credentials.get("code_challenge_method"),
-            nonce=credentials.get("nonce"),
-            scopes=scopes,
-        ):
-            raise _redirectable_error(errors.InvalidRequestError(description=problem), credentials)
-        for resource in request.GET.getlist("resource"):
-            if not is_resource_indicator(resource):
-                raise _redirectable_error(invalid_target(), credentials)
+        if error := request_problem(request.GET, credentials, scopes):
+            raise _redirectable_error(error, credentials)
         return scopes, credentials
 
     # --- responses -------------------------------------------------------------------------------
@@ -191,7 +175,7 @@ class IdpAuthorizationView(AuthorizationView):
         )
 
     def create_authorization_response(self, request, scopes, credentials, allow):
-        credentials.update(_how_signed_in(request))
+        credentials.update(how_signed_in(request))
         if getattr(self, "application", None) is not None:
             credentials["client"] = self.application  # oauthlib's validation reuses it (request.client)
         return super().create_authorization_response(request, scopes, credentials, allow)
@@ -255,7 +239,7 @@ class IdpAuthorizationView(AuthorizationView):
         request.scopes = list(scopes)  # as decided: offline_access only with prompt=consent
         request.user = self.request.user
         request.resource = self.request.GET.getlist("resource") or None  # each checked in validation
-        for name, value in _how_signed_in(self.request).items():
+        for name, value in how_signed_in(self.request).items():
             setattr(request, name, value)
         try:
             location = self.get_oauthlib_core().server.issue_code(request)
@@ -308,8 +292,3 @@ class IdpAuthorizationView(AuthorizationView):
                 new_claim_items=describe_claims(user, decision.need.new_claims),
             )
         )
-
-
-def _how_signed_in(request) -> dict:
-    """When and how the approving session signed in: stored with the code, for the ID token."""
-    return {"auth_time": authentication_time(request), "amr": authentication_methods(request)}
