@@ -187,6 +187,7 @@ CREDENTIAL_MIDDLEWARE = "idp.middleware.CredentialEndpointsMiddleware"
 # It answers its paths itself: what must still run for them sits above it, what it skips below.
 ABOVE_CREDENTIAL_MIDDLEWARE = (
     "idp.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",  # the HTTPS redirect and HSTS
     "idp.middleware.SecurityHeadersMiddleware",
 )
 BELOW_CREDENTIAL_MIDDLEWARE = ("django.contrib.sessions.middleware.SessionMiddleware",)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.hashers import identify_hasher
+from django.contrib.auth.hashers import check_password, identify_hasher
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from oauth2_provider.models import get_application_model
@@ -74,6 +74,9 @@ def spec_problems(spec: dict[str, Any], *, allow_weak_secrets: bool = False) -> 
             identify_hasher(hashed)
         except ValueError:
             problems.append(f"{name}: client_secret_hash is not a password hash (idp_client_secret$...).")
+        else:
+            if check_password("", hashed):
+                problems.append(f"{name}: client_secret_hash is the hash of an empty secret.")
     return problems
 
 

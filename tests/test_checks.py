@@ -231,12 +231,14 @@ def test_without_the_credential_middleware_its_checks_pass(settings):
     ("neighbour", "place"),
     [
         ("idp.middleware.RequestIdMiddleware", "after"),
+        ("django.middleware.security.SecurityMiddleware", "after"),
         ("idp.middleware.SecurityHeadersMiddleware", "after"),
         ("django.contrib.sessions.middleware.SessionMiddleware", "before"),
     ],
 )
 def test_a_misplaced_credential_middleware_is_e010(settings, neighbour, place):
-    """Below the session middleware it skips nothing; above the request id or CSP its answers lack them."""
+    """Below the session middleware it skips nothing; above the request id, HTTPS redirect/HSTS or CSP its
+    answers lack them."""
     middleware = [name for name in settings.MIDDLEWARE if name != CREDENTIAL_MIDDLEWARE]
     at = middleware.index(neighbour)
     middleware.insert(at if place == "after" else at + 1, CREDENTIAL_MIDDLEWARE)

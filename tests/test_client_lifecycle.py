@@ -177,3 +177,58 @@ def test_a_public_client_made_confidential_must_be_given_a_secret(client):
         client.post("/introspect", introspect, HTTP_AUTHORIZATION=basic_auth("flip", secret)).status_code
         == 200
     )
+
+
+# --- found by the review of the lifecycle: secrets and tokens across a change -----------------------
+
+
+def test_a_confidential_client_is_never_stored_with_the_hash_of_an_empty_secret(client):
+    """A file's client_secret_hash of "" would let the client authenticate with its client_id alone."""
+    from django.contrib.auth.hashers import make_password
+
+    empty = make_password("")
+    spec = {"client_id": "svc", "kind": "service", "name": "svc", "client_secret_hash": empty}
+    with pytest.raises(ValidationError, match="hash of an empty secret"):
+        apply_client_specs([spec])
+    assert not Application.objects.filter(client_id="svc").exists()
+    response = client.post("/token", {"grant_type": "client_credentials", "client_id": "svc"})
+    assert response.status_code == 400 and response.json()["error"] == "invalid_client"
+    spa = {"client_id": "app", "kind": "spa", "redirect_uris": ["https://app.example.com/cb"]}
+    apply_client_specs([spa])
+    with pytest.raises(ValidationError, match="hash of an empty secret"):
+        apply_client_specs([{**spa, "kind": "web", "client_secret_hash": empty}])
+    with pytest.raises(ValidationError, match="app: a web client needs a secret"):
+        update_client(Application.objects.get(client_id="app"), kind="web", client_secret=empty)
+
+
+def test_a_change_of_kind_revokes_the_tokens_issued_under_the_old_one(client, tokens, web_client):
+    """A web client's refresh token needs its secret; made public, it must not work with client_id alone."""
+    last = AuditEvent.objects.latest("pk").pk
+    changed = update_client(web_client, kind="spa", allowed_origins=[])
+    assert "kind" in changed and "secret" in changed
+    ((event, details),) = events(web_client, after=last)
+    assert event == "client_changed" and details["revoked"] >= 2
+    response = client.post(
+        "/token",
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": "web-client"},
+    )
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    assert client.get("/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}").status_code == 401
+
+
+def test_a_replaced_secret_ends_the_previous_secrets_grace_period(client, web_client):
+    """Replacing a leaked secret through the import stops the one before the last rotation too."""
+    from idp.clients import rotate_client_secret
+
+    first = rotate_client_secret(web_client, grace_seconds=3600)
+    rotate_client_secret(web_client, grace_seconds=3600)  # ``first`` is the previous secret now
+    introspect = {"token": "not-a-token"}
+    auth = basic_auth(web_client.client_id, first)
+    assert client.post("/introspect", introspect, HTTP_AUTHORIZATION=auth).status_code == 200
+    new = "a-long-random-secret-replacing-the-leaked-one"
+    assert update_client(web_client, client_secret=new) == ["secret"]
+    web_client.refresh_from_db()
+    assert (web_client.previous_client_secret, web_client.previous_client_secret_expires) == ("", None)
+    assert client.post("/introspect", introspect, HTTP_AUTHORIZATION=auth).status_code == 401
+    new_auth = basic_auth(web_client.client_id, new)
+    assert client.post("/introspect", introspect, HTTP_AUTHORIZATION=new_auth).status_code == 200

@@ -58,6 +58,13 @@ def _check_plain_fields(fields: dict) -> None:
         raise TypeError(f"Not a client field to set directly: {', '.join(unknown)}.")
 
 
+def _refuse_empty_secret(client) -> None:
+    """A confidential client whose stored secret is the hash of nothing would authenticate with its
+    ``client_id`` alone (DOT checks a missing secret as ``""``)."""
+    if check_password("", client.client_secret):
+        raise ValidationError(f"{client.client_id}: a {client.kind} client needs a secret; give one.")
+
+
 def _via(via: str | None) -> dict:
     """The ``via`` detail of an event, when the caller names its entry point (the import does)."""
     return {"via": via} if via else {}
@@ -107,6 +114,8 @@ def create_client(
         setattr(client, field, value)
     generated = generate_client_secret() if setup.has_secret and not client_secret else None
     client.client_secret = client_secret or generated or ""
+    if setup.has_secret:
+        _refuse_empty_secret(client)
     client.full_clean(exclude=["client_secret", "user"])
     client.save()
     record(Event.CLIENT_CREATED, actor=actor, client=client, request=request, kind=kind, **_via(via))
@@ -157,15 +166,29 @@ def update_client(
             client.client_secret = ""  # stored as the hash of nothing, like every public client
     elif client_secret and not check_password(client_secret, client.client_secret):
         client.client_secret = client_secret  # a cleartext secret is hashed on save; a hash is kept
-    elif kind is not None and check_password("", client.client_secret):
-        # A public client made confidential would otherwise authenticate with an empty secret.
-        raise ValidationError(f"{client.client_id}: a {client.kind} client needs a secret; give one.")
+    if client.client_secret != before["client_secret"]:
+        # A replaced secret ends the old one's grace period too: a leaked secret replaced in the
+        # import file must stop working now, not when a rotation's grace would have ended.
+        client.previous_client_secret, client.previous_client_secret_expires = "", None
+    if KINDS[client.kind].has_secret:
+        _refuse_empty_secret(client)  # e.g. a public client made confidential without a secret
     changed = [name for name, value in before.items() if getattr(client, name) != value]
-    labels = ["secret" if name == "client_secret" else name for name in changed]
+    # The secret is named once, whatever of its grace period went with it.
+    labels = [
+        "secret" if name == "client_secret" else name
+        for name in changed
+        if not name.startswith("previous_client_secret")
+    ]
     if changed:
         client.full_clean(exclude=["client_secret", "user"])
         client.save(update_fields=[*changed, "updated"])
-        record(Event.CLIENT_CHANGED, actor=actor, client=client, request=request, fields=labels, **_via(via))
+        # Tokens were issued under the old kind's rules (a confidential client's refresh tokens need
+        # its secret; as a public client they would not): a change of kind ends them all.
+        revoked = {"revoked": revoke_tokens(client=client)} if before["kind"] != client.kind else {}
+        record(
+            Event.CLIENT_CHANGED, actor=actor, client=client, request=request, fields=labels,
+            **revoked, **_via(via),
+        )  # fmt: skip
     if is_active is not None and set_client_active(client, is_active, actor=actor, request=request):
         labels.append("is_active")
     return labels
