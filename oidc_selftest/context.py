@@ -127,6 +127,10 @@ class Context:
                 origins.add(origin_of(value))
         return origins
 
+    def credential_origins(self) -> set[str]:
+        """Where the password may be sent: the provider's origins and the operator's ``--login-origin``s."""
+        return self.op_origins() | {origin_of(origin) for origin in self.config.login_origins}
+
     def is_rp_target(self, url: str) -> bool:
         if any(url.startswith(prefix) for prefix in self._rp_prefixes):
             return True

@@ -131,7 +131,9 @@ def authorize(
                     f"(wrong credentials for {ctx.config.username}, or a login loop)"
                 )
             logins += 1
-            landing = browser.submit(landing.response, login, click=None, fill=login_fill(ctx, login))
+            landing = browser.submit(
+                landing.response, login, click=None, fill=login_fill(ctx, login), credentials=True
+            )
         elif consent is not None:
             if forbid_consent:
                 raise CheckFailed(forbid_consent)

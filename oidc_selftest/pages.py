@@ -1,12 +1,16 @@
 """Recognising the provider's pages as a person would: the login form, the approve button, sign-out.
 
 Nothing here knows one provider's markup. A login page is a form with a password field; its username
-field is the text field that says it is one (``autocomplete``, name, id or placeholder), or the only
-one. A consent or sign-out confirmation page is a form without fields to type into whose buttons
-include one that does not decline: the button that says so (Allow, Continue, Yes, Sign out...) if there
-are several, the only such button if there is one. A button that declines (Deny, Cancel, No, Stay
-signed in...) is never pressed. Operators of unusual pages name the button (``--approve-button``) or
-the username field (``--username-field``) themselves.
+field is the text field that says it is one (``autocomplete``, name or placeholder), or the only one.
+On a consent or sign-out confirmation page (forms without fields to type into), a button is read by
+everything it says: its label, name, value, id and title, so ``<button name=decision value=deny>✕``
+declines. A button that declines (Deny, Cancel, No, Close, Stay signed in, Ablehnen, Annuler...) is
+never pressed. The button pressed is the page's one button that says it approves (Allow, Accept, Yes,
+Sign out... in a few languages), or else its one button that says it goes on (Continue, OK, Submit...);
+a button that says neither is pressed only when it is the one button of the only form on the page
+(node-oidc-provider's consent page), never just because it comes first (a language chooser's "Go").
+Operators of unusual pages name the button (``--approve-button``) or the username field
+(``--username-field``) themselves.
 """
 
 from __future__ import annotations
@@ -18,17 +22,38 @@ from .forms import Button, Form, forms_of
 
 # Words a person reads on a button that declines; checked first, so "Do not allow" declines.
 _DECLINE = re.compile(
-    r"\b(deny|denied|disallow|cancel|reject|decline|refuse|abort|no|not|don'?t|stay|back|later|skip)\b"
+    r"\b(deny|denied|disallow|cancel|reject|decline|refuse|abort|no|not|don'?t|never|stay|remain|keep|back"
+    r"|later|skip|close|dismiss|ablehnen|abbrechen|verweigern|nein|nicht|bleiben|zurück|schliessen|refuser"
+    r"|annuler|non|rester|fermer|retour|rechazar|cancelar|denegar|volver|rifiuta|annulla|nega)\b"
 )
+# Words that approve what the page asks (grant access, or sign out on a sign-out page) ...
 _APPROVE = re.compile(
-    r"\b(allow|approve|accept|authori[sz]e|continue|yes|consent|confirm|grant|agree|ok|okay|proceed|submit)\b"
+    r"\b(allow|approve|accept|authori[sz]e|consent|grant|agree|yes|erlauben|zulassen|akzeptieren|zustimmen"
+    r"|genehmigen|ja|autoriser|accepter|approuver|oui|permitir|aceptar|autorizar|sí|consenti|accetta"
+    r"|autorizza)\b"
 )
-_SIGN_OUT = re.compile(r"\b(sign|log)[\s_-]*(me[\s_-]+)?out\b|\blogout\b|\bsignout\b")
+# ... and words that only go on, trusted when no button on the page approves outright.
+_GO_ON = re.compile(
+    r"\b(continue|confirm|ok|okay|proceed|submit|next|weiter|fortfahren|bestätigen|continuer|confirmer"
+    r"|valider|continuar|confirmar|continua|conferma)\b"
+)
+_SIGN_OUT = re.compile(
+    r"\b(sign|log)[\s_-]*(me[\s_-]+)?out\b|\blogout\b|\bsignout\b|\babmelden\b|\bausloggen\b"
+    r"|\bd[ée]connex|\bcerrar sesi[óo]n\b"
+)
 _USERNAME = re.compile(r"user|login|e-?mail|account|identifier|\bid\b|\bname\b", re.IGNORECASE)
 
 
 def _words(button: Button) -> str:
-    parts = (button.name, button.label, button.attrs.get("id", ""), button.attrs.get("title", ""))
+    """Everything the button says: label, name, value, id and title (``name=decision value=deny``)."""
+    parts = (
+        button.name,
+        button.value,
+        button.label,
+        button.attrs.get("id", ""),
+        button.attrs.get("title", ""),
+        button.attrs.get("aria-label", ""),
+    )
     return " ".join(re.sub(r"[_\-]+", " ", part) for part in parts).casefold()
 
 
@@ -48,22 +73,41 @@ def _named(form: Form, wanted: str) -> Button | None:
     return None
 
 
-def approve_button(form: Form, *, purpose: str, wanted: str | None = None) -> Button | None:
+@dataclass
+class Choice:
+    """A form of the page and the button to press on it."""
+
+    form: Form
+    button: Button
+
+
+def _choice(html: str, *, purpose: str, wanted: str | None) -> Choice | None:
     """The button that approves (``purpose="consent"``) or confirms signing out (``"logout"``), or None.
 
     ``wanted``: the operator's name for it (its name, id or label), used instead of guessing.
     """
-    if form.has_password or form.text_entries:
-        return None
+    forms = [f for f in forms_of(html) if f.buttons and not f.has_password and not f.text_entries]
     if wanted:
-        return _named(form, wanted)
-    candidates = [button for button in form.buttons if not declines(button)]
-    if purpose == "consent":
-        candidates = [button for button in candidates if not signs_out(button)]
-    if len(candidates) == 1 and (len(form.buttons) > 1 or form.attrs.get("method", "get").lower() == "post"):
-        return candidates[0]
-    said = [b for b in candidates if _APPROVE.search(_words(b)) or (purpose == "logout" and signs_out(b))]
-    return said[0] if len(said) == 1 else None
+        return next((Choice(f, b) for f in forms if (b := _named(f, wanted)) is not None), None)
+    candidates = [
+        Choice(form, button)
+        for form in forms
+        for button in form.buttons
+        if not declines(button) and not (purpose == "consent" and signs_out(button))
+    ]
+    approves = [
+        c
+        for c in candidates
+        if _APPROVE.search(_words(c.button)) or (purpose == "logout" and signs_out(c.button))
+    ]
+    goes_on = [c for c in candidates if _GO_ON.search(_words(c.button))]
+    for said in (approves, goes_on):
+        if said:
+            return said[0] if len(said) == 1 else None
+    if len(forms) == 1 and len(candidates) == 1 and len(forms[0].buttons) == 1:
+        lone = candidates[0]
+        return lone if lone.form.attrs.get("method", "get").lower() == "post" else None
+    return None
 
 
 def login_form(forms: list[Form]) -> Form | None:
@@ -85,28 +129,12 @@ def username_field(form: Form, wanted: str | None = None) -> str | None:
     return entries[0]["name"] if len(entries) == 1 else None
 
 
-@dataclass
-class Choice:
-    """A form of the page and the button to press on it."""
-
-    form: Form
-    button: Button
-
-
 def consent_choice(html: str, wanted: str | None = None) -> Choice | None:
-    for form in forms_of(html):
-        button = approve_button(form, purpose="consent", wanted=wanted)
-        if button is not None:
-            return Choice(form, button)
-    return None
+    return _choice(html, purpose="consent", wanted=wanted)
 
 
 def sign_out_choice(html: str, wanted: str | None = None) -> Choice | None:
-    for form in forms_of(html):
-        button = approve_button(form, purpose="logout", wanted=wanted)
-        if button is not None:
-            return Choice(form, button)
-    return None
+    return _choice(html, purpose="logout", wanted=wanted)
 
 
 def asks_to_sign_out(html: str) -> bool:

@@ -59,6 +59,9 @@ class Config:
     verify_tls: bool = True
     approve_button: str | None = None  # name, id or label of the consent page's approve button
     username_field: str | None = None  # name of the login form's username field
+    # Origins besides the provider's (issuer, discovered endpoints) that may receive the password: a login
+    # page hosted elsewhere on purpose.
+    login_origins: tuple[str, ...] = ()
     allowed_metadata: tuple[str, ...] = ()  # discovery members not to warn about (as the suite's option)
     trace: Callable[[str], None] | None = field(default=None, compare=False)  # gets each HTTP exchange
 

@@ -34,7 +34,10 @@ class Seen:
 class Answer:
     status: int = 200
     body: str = ""
-    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"})
+    # A list sends the header once per item (Set-Cookie).
+    headers: dict[str, str | list[str]] = field(
+        default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"}
+    )
 
 
 def redirect(location: str, status: int = 302) -> Answer:
@@ -106,8 +109,9 @@ class StubOp:
                     answer = route(seen) if route else Answer(status=404, body="not found")
                 data = answer.body.encode()
                 self.send_response(answer.status)
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
+                for name, values in answer.headers.items():
+                    for value in [values] if isinstance(values, str) else values:
+                        self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

@@ -103,6 +103,57 @@ def test_an_operator_named_button_is_pressed():
         assert expect_code(ctx, req, outcome) == "abc"
 
 
+# --- the password goes to the provider only (security review finding 6) -------------------------------
+
+LOGIN_PAGE = (
+    '<form method="post" action="{action}"><input type="hidden" name="csrf" value="t">'
+    '<input name="username"><input type="password" name="password"><button>Sign in</button></form>'
+)
+
+
+def test_the_password_is_not_sent_to_a_login_form_on_another_origin():
+    with stub_op() as stub, stub_op() as elsewhere:
+        stub.routes["/authorize"] = lambda seen: page(LOGIN_PAGE.format(action=f"{elsewhere.url}/collect"))
+        ctx = stub.context()
+        with pytest.raises(CheckFailed, match=r"would send the password to http://127\.0\.0\.1:\d+, which"):
+            authorize(ctx, ctx.new_browser(), new_request(ctx))
+        assert elsewhere.seen == []
+
+
+def test_a_login_page_hosted_elsewhere_on_purpose_gets_the_password_when_named():
+    states: list[str] = []
+    with stub_op() as stub, stub_op() as login_site:
+        stub.routes["/authorize"] = lambda seen: (
+            states.append(seen.query["state"]) or redirect(f"{login_site.url}/login")
+        )
+        login_site.routes["/login"] = lambda seen: (
+            redirect(f"{RP}/callback?code=abc&state={states[-1]}")
+            if seen.method == "POST"
+            else page(LOGIN_PAGE.format(action=""))
+        )
+        refused = stub.context()
+        with pytest.raises(CheckFailed, match="--login-origin"):
+            authorize(refused, refused.new_browser(), new_request(refused))
+        assert [seen.method for seen in login_site.seen] == ["GET"]
+
+        ctx = stub.context(login_origins=(login_site.url + "/",))
+        req = new_request(ctx)
+        assert expect_code(ctx, req, authorize(ctx, ctx.new_browser(), req)) == "abc"
+        assert login_site.seen[-1].form["password"] == ctx.config.password
+
+
+@pytest.mark.parametrize("status", [307, 308])
+def test_a_307_or_308_does_not_resend_the_password_to_another_origin(status):
+    with stub_op() as stub, stub_op() as elsewhere:
+        stub.routes["/authorize"] = lambda seen: page(LOGIN_PAGE.format(action="/login"))
+        stub.routes["/login"] = lambda seen: redirect(f"{elsewhere.url}/collect", status=status)
+        ctx = stub.context()
+        with pytest.raises(CheckFailed, match=f"HTTP {status} to http://127.0.0.1:.*not re-sent"):
+            authorize(ctx, ctx.new_browser(), new_request(ctx))
+        assert stub.seen[-1].form["password"] == ctx.config.password  # the provider's own origin got it
+        assert elsewhere.seen == []
+
+
 # --- D4, D5, D6, D7: values compared only as the specifications require ----------------------------
 
 

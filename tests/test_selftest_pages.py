@@ -126,6 +126,12 @@ def test_an_unrecognised_page_is_described_by_what_it_lacks_not_by_its_title():
         ("Cancel", True),
         ("No, stay signed in", True),
         ("Do not allow", True),
+        ("Close", True),
+        ("Remain logged in", True),
+        ("Ablehnen", True),
+        ("Abbrechen", True),
+        ("Refuser", True),
+        ("Annuler", True),
         ("Allow", False),
         ("Continue", False),
         ("Authorise", False),
@@ -141,6 +147,59 @@ def test_a_sign_out_button_is_pressed_on_a_sign_out_page_only():
     html = '<form method="post"><button type="submit">Yes, sign me out</button></form>'
     assert consent_choice(html) is None
     assert sign_out_choice(html) is not None
+
+
+def test_a_buttons_value_and_name_are_read_with_its_label():
+    """``✕`` / ``✓`` say nothing a machine reads; ``value=deny`` / ``value=allow`` do."""
+    lone_deny = '<form method="post"><button name="decision" value="deny">✕</button></form>'
+    assert consent_choice(lone_deny) is None
+    pair = (
+        '<form method="post"><button name="decision" value="deny">✕</button>'
+        '<button name="decision" value="allow">✓</button></form>'
+    )
+    choice = consent_choice(pair)
+    assert choice is not None
+    assert choice.form.submission(choice.button, {}) == [("decision", "allow")]
+
+
+def test_a_lone_button_of_an_earlier_form_is_not_pressed_for_the_consent_form():
+    """Django's language chooser (a select and "Go") before the consent form is not consent."""
+    language = (
+        '<form method="post" action="/i18n/setlang/"><input type="hidden" name="next" value="/">'
+        '<select name="language"><option value="de">Deutsch</option></select>'
+        '<input type="submit" value="Go"></form>'
+    )
+    allow = (
+        '<form method="post" action="/consent"><button name="decision" value="accept">Share</button></form>'
+    )
+    choice = consent_choice(language + allow)
+    assert choice is not None
+    assert choice.form.attrs["action"] == "/consent"
+    # A consent form whose button says nothing approving is not guessed at when another form is there.
+    share = '<form method="post" action="/consent"><button>Teilen</button></form>'
+    assert consent_choice(language + share) is None
+    assert consent_choice(share) is not None  # alone on its page, its one button is the one to press
+
+
+def test_a_separate_deny_form_first_is_never_pressed():
+    for deny in ("Ablehnen", "Close", "Annuler"):
+        html = (
+            f'<form method="post" action="/deny"><button type="submit">{deny}</button></form>'
+            '<form method="post" action="/allow"><button type="submit">Zulassen</button></form>'
+        )
+        choice = consent_choice(html)
+        assert choice is not None, deny
+        assert choice.form.attrs["action"] == "/allow"
+
+
+def test_remain_logged_in_is_never_pressed_on_a_sign_out_page():
+    html = (
+        '<form method="post" action="/stay"><button type="submit">Remain logged in</button></form>'
+        '<form method="post" action="/logout"><button type="submit">Log out</button></form>'
+    )
+    choice = sign_out_choice(html)
+    assert choice is not None
+    assert choice.form.attrs["action"] == "/logout"
 
 
 # --- ours, as rendered now ---------------------------------------------------------------------------

@@ -84,6 +84,14 @@ class Command(BaseCommand):
             "--username-field", metavar="NAME", help="the login form's username field, if not recognisable"
         )
         parser.add_argument(
+            "--login-origin",
+            metavar="ORIGIN",
+            action="append",
+            default=[],
+            help="an origin besides the provider's that may receive the password, for a login page "
+            "hosted elsewhere on purpose, e.g. https://login.example.com (repeatable)",
+        )
+        parser.add_argument(
             "--allow-metadata",
             metavar="MEMBER",
             action="append",
@@ -122,6 +130,9 @@ class Command(BaseCommand):
         issuer = options["issuer"]
         if not issuer.startswith(("https://", "http://")):
             raise CommandError(f"--issuer must be an http(s) URL, not {issuer!r}")
+        for origin in options["login_origin"]:
+            if not origin.startswith(("https://", "http://")):
+                raise CommandError(f"--login-origin must be an http(s) origin, not {origin!r}")
         config = Config(
             issuer=issuer,
             client_id=options["client_id"],
@@ -137,6 +148,7 @@ class Command(BaseCommand):
             max_time=options["max_time"],
             approve_button=options["approve_button"],
             username_field=options["username_field"],
+            login_origins=tuple(options["login_origin"]),
             allowed_metadata=tuple(options["allow_metadata"]),
             trace=self.trace if options["trace"] else None,
         )
