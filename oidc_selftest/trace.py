@@ -39,6 +39,7 @@ SECRET_PARAMETERS = frozenset(
         "request",
         "device_code",
         "user_code",
+        "csrfmiddlewaretoken",  # Django's form token unmasks to the csrftoken cookie's value
     }
 )
 # ``name=value`` of a secret parameter inside text (a page saying "Redirecting to ...?code=..."); after

@@ -80,10 +80,11 @@ def test_hidden_inputs_of_a_form_post_page_are_masked_in_any_attribute_order():
         f"<input value='{ACCESS_TOKEN}' type=hidden name='access_token'/>"
         f"<input name=id_token type=hidden value=opaque-id-token-161803 >"
         '<input type="hidden" name="state" value="state-stays-readable">'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{CSRF_TOKEN}">'
         "</form>"
     )
     trace = traced(page(form_post))
-    for secret in (CODE, ACCESS_TOKEN, "opaque-id-token-161803"):
+    for secret in (CODE, ACCESS_TOKEN, "opaque-id-token-161803", CSRF_TOKEN):
         assert secret not in trace
     assert f'name="code" value="{MASK}"' in trace
     assert f"<input value='{MASK}' type=hidden name='access_token'/>" in trace
