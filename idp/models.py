@@ -262,6 +262,8 @@ class AuditEvent(models.Model):
         USER_PRIVILEGES_CHANGED = "user_privileges_changed", _("Account privileges changed")
         GROUP_PERMISSIONS_CHANGED = "group_permissions_changed", _("Group permissions changed")
         USER_DELETED = "user_deleted", _("Account deleted")
+        DEVICE_APPROVED = "device_approved", _("Device sign-in approved")
+        DEVICE_DENIED = "device_denied", _("Device sign-in denied")
 
     time = models.DateTimeField(_("time"), default=timezone.now, db_index=True, editable=False)
     event = models.CharField(_("event"), max_length=32, choices=Event.choices, db_index=True)
@@ -293,3 +295,6 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit events are append-only; the retention cleanup removes old ones.")
+
+
+from .device.models import DeviceGrant  # noqa: E402, F401  (the device grant lives with its package)
