@@ -57,6 +57,8 @@ class Application(AbstractApplication):
         SPA = "spa", _("Single-page app (public)")
         NATIVE = "native", _("Native or CLI app (public)")
         SERVICE = "service", _("Service (client credentials)")
+        DEVICE = "device", _("Input-constrained device or CLI (public, device code)")
+        DEVICE_SECRET = "device-secret", _("Input-constrained device or CLI with a secret (device code)")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.WEB)
     # Overrides DOT's default of "" (no OIDC), which makes an `openid` request a 500.
