@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -315,6 +316,8 @@ def test_approval_issues_exactly_the_approved_scopes_and_a_verified_id_token(cli
     claims = verify_id_token(client, body["id_token"])
     assert (claims["iss"], claims["aud"], claims["sub"]) == (ISSUER, "tv-client", str(user.sub))
     assert "at_hash" in claims
+    assert abs(claims["iat"] - time.time()) < 60 and claims["exp"] > claims["iat"]
+    assert claims["auth_time"] <= claims["iat"]
     userinfo = client.get("/userinfo", HTTP_AUTHORIZATION=f"Bearer {body['access_token']}")
     assert userinfo.json()["email"] == "alice@example.com"
 

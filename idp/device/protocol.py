@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 from datetime import timedelta
 
 from django.db import router, transaction
@@ -157,7 +158,12 @@ class IdpDeviceCodeGrant(GrantTypeBase):
         for modifier in self._token_modifiers:
             token = modifier(token, token_handler, request)
         if "openid" in request.scopes:
-            id_token = {"aud": request.client_id, "at_hash": _at_hash(token["access_token"])}
+            # What oauthlib's OpenID grants start every ID token with (OIDC Core 2, 3.1.3.6).
+            id_token = {
+                "aud": request.client_id,
+                "iat": int(time.time()),
+                "at_hash": _at_hash(token["access_token"]),
+            }
             token["id_token"] = self.request_validator.finalize_id_token(
                 id_token, token, token_handler, request
             )
