@@ -199,3 +199,14 @@ def test_guesses_are_limited_per_address(client, started, settings):
     elsewhere = Client(REMOTE_ADDR="198.51.100.7")
     elsewhere.force_login(UserFactory())
     assert enter(elsewhere, started["user_code"]).status_code == 200
+
+
+def test_an_answer_after_signing_in_as_someone_else_approves_nothing(logged_in, started):
+    """After "Not you?", another person in the same browser: the grant shown to the first is gone."""
+    enter(logged_in, started["user_code"])
+    logged_in.force_login(UserFactory(username="mallory"))
+
+    response = logged_in.post("/device", {"allow": "1"})
+
+    assert problem_of(response) == "unknown"
+    assert DeviceGrant.objects.get().status == DeviceGrant.AUTHORIZATION_PENDING

@@ -27,8 +27,9 @@ from ..device.protocol import IdpDeviceAuthorizationEndpoint
 from ..presentation import client_card, describe_scopes
 from .tokens import FormEndpointMixin, challenge_for_client_authentication, oauth_error
 
-# The session remembers which grant the consent page showed: the answer names no code, so the
-# Allow/Deny form cannot be used to guess codes past the limits.
+# The session remembers which grant the consent page showed, and to whom: the answer names no code,
+# so the Allow/Deny form cannot be used to guess codes past the limits. (Signing in as someone else
+# flushes the session anyway; the person is checked again all the same.)
 SESSION_KEY = "idp_device_grant"
 
 
@@ -101,10 +102,10 @@ def device_page(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
     if "allow" in request.POST or "deny" in request.POST:
-        grant_pk = request.session.pop(SESSION_KEY, None)
-        if grant_pk is None:
+        shown = request.session.pop(SESSION_KEY, None)
+        if not isinstance(shown, list) or shown[1] != request.user.pk:
             return _code_page(request, problem=CodeProblem.UNKNOWN)
-        grant, problem = answer(grant_pk, request=request, allow="allow" in request.POST)
+        grant, problem = answer(shown[0], request=request, allow="allow" in request.POST)
         if problem is not None:
             return _code_page(request, problem=problem)
         return render(
@@ -116,7 +117,7 @@ def device_page(request: HttpRequest) -> HttpResponse:
     grant, problem, wait = check_user_code(request, typed)
     if problem is not None:
         return _code_page(request, code=typed, problem=problem, wait=wait, status=429 if wait else 200)
-    request.session[SESSION_KEY] = grant.pk
+    request.session[SESSION_KEY] = [grant.pk, request.user.pk]
     return render(
         request,
         "idp/device_consent.html",
