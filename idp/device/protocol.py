@@ -23,6 +23,7 @@ from datetime import timedelta
 from django.db import router, transaction
 from django.utils import timezone
 from oauth2_provider.models import get_device_grant_model
+from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749 import errors, utils
 from oauthlib.oauth2.rfc6749.grant_types.base import GrantTypeBase
 from oauthlib.oauth2.rfc8628 import errors as device_errors
@@ -76,8 +77,8 @@ class IdpDeviceAuthorizationEndpoint(DeviceAuthorizationEndpoint):
             raise errors.InvalidScopeError(request=request)
 
     def create_device_authorization_response(self, uri, http_method="POST", body=None, headers=None):
-        from oauthlib.common import Request
-
+        """oauthlib's, with our codes: a user code people can type and a 256-bit device code, stored as
+        their checksums with the client, the validated scopes and the expiry. Refusals raise."""
         request = Request(uri, http_method, body, headers)
         self.validate_device_authorization_request(request)
         device_code, user_code = new_device_code(), new_user_code()
@@ -184,9 +185,10 @@ def _answer_pending(grant, request) -> None:
         current = (
             model.objects.select_for_update().filter(pk=grant.pk).values("polled_at", "interval").first()
         )
+        if current is None:  # cleaned up since it was read
+            raise errors.InvalidGrantError(description="Unknown or used device code.", request=request)
         too_soon = (
-            current is not None
-            and current["polled_at"] is not None
+            current["polled_at"] is not None
             and (now - current["polled_at"]).total_seconds() < current["interval"] - POLL_TOLERANCE_SECONDS
         )
         interval = current["interval"] + 5 if too_soon else current["interval"]
