@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from oauth2_provider.models import (
     get_access_token_model,
+    get_device_grant_model,
     get_grant_model,
     get_id_token_model,
     get_refresh_token_model,
@@ -77,6 +78,8 @@ def expired_selections(*, now) -> list[tuple[str, type[models.Model], models.Q, 
         ("access tokens", access_token_model, no_refresh_token & models.Q(expires__lt=now), "expires"),
         ("ID tokens", get_id_token_model(), no_access_token & models.Q(expires__lt=now), "expires"),
         ("codes", get_grant_model(), models.Q(expires__lt=now), None),
+        # Device grants (RFC 8628), answered or not: DOT's clear_expired leaves them forever.
+        ("device grants", get_device_grant_model(), models.Q(expires__lt=now), None),
     ]
     return selections
 

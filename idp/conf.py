@@ -36,6 +36,14 @@ DEFAULTS: dict[str, Any] = {
     # used for brute-force lockout and in audit events is the entry that many places from the end.
     # 0: REMOTE_ADDR.
     "TRUSTED_PROXIES": 0,
+    # --- The device authorization grant (RFC 8628) ------------------------------------------------
+    # How long a device code and its user code live, in seconds (RFC 8628 §3.2 expires_in).
+    "DEVICE_CODE_LIFETIME": 600,
+    # The least number of seconds a device waits between polls (§3.2 interval); slow_down adds 5.
+    "DEVICE_POLL_INTERVAL": 5,
+    # Wrong user codes typed on /device (RFC 8628 §5.1), in the "number/period" form: per person, and
+    # per client address (see TRUSTED_PROXIES). Over either, no code is checked until the window ends.
+    "DEVICE_USER_CODE_RATES": {"person": "10/hour", "address": "30/hour"},
     # --- The pages people see (sign-in, consent, account) ----------------------------------------
     # The name people know this sign-in service by: page titles, header, emails.
     "SITE_NAME": "Django IdP",
@@ -129,7 +137,12 @@ def is_loopback_url(url: str) -> bool:
 # fixed by the code, and idp.discovery advertises these constants; the grant types are the default of
 # OAUTH2_GRANT_TYPES_SUPPORTED, which the token endpoint enforces and discovery reads.
 RESPONSE_TYPES = ("code",)
-GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+GRANT_TYPES = (
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    "urn:ietf:params:oauth:grant-type:device_code",
+)
 TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 
 

@@ -73,6 +73,10 @@ def demo_credentials_in_use(data: dict[str, Any] | None = None) -> list[str]:
         spec = specs[client.client_id]
         if spec.get("client_secret"):
             in_use = check_password(spec["client_secret"], client.client_secret)
+        elif not spec.get("redirect_uris"):
+            # A public device client has no secret and no redirect: anyone may start its grant and
+            # show people its consent page, so it is the demo one for as long as it is active.
+            in_use = client.is_active
         else:  # a public client has no secret: it is the demo one while it keeps the demo redirects
             fixed = {uri for uri in spec.get("redirect_uris", []) if ISSUER_PLACEHOLDER not in uri}
             in_use = bool(fixed) and fixed <= set(client.redirect_uris.split())

@@ -42,6 +42,7 @@ def authorization_server_metadata() -> dict[str, Any]:
         "jwks_uri": _endpoint("jwks-info"),
         "revocation_endpoint": _endpoint("revoke-token"),
         "introspection_endpoint": _endpoint("introspect"),
+        "device_authorization_endpoint": _endpoint("device-authorization"),
         "scopes_supported": list(oauth2_settings.SCOPES_BACKEND_CLASS().get_all_scopes()),
         "response_types_supported": list(RESPONSE_TYPES),
         "response_modes_supported": list(RESPONSE_MODES),

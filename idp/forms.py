@@ -84,7 +84,7 @@ class ClientForm(forms.ModelForm):
             )
             if field in self.fields
         }
-        if "allowed_scopes" in present and KINDS[self.kind].redirects and not present["allowed_scopes"]:
+        if "allowed_scopes" in present and KINDS[self.kind].signs_in_people and not present["allowed_scopes"]:
             self.add_error("allowed_scopes", "Choose at least one scope (openid, to sign people in).")
             return cleaned
         try:

@@ -57,6 +57,8 @@ class Application(AbstractApplication):
         SPA = "spa", _("Single-page app (public)")
         NATIVE = "native", _("Native or CLI app (public)")
         SERVICE = "service", _("Service (client credentials)")
+        DEVICE = "device", _("Input-constrained device or CLI (public, device code)")
+        DEVICE_SECRET = "device-secret", _("Input-constrained device or CLI with a secret (device code)")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.WEB)
     # Overrides DOT's default of "" (no OIDC), which makes an `openid` request a 500.
@@ -262,6 +264,8 @@ class AuditEvent(models.Model):
         USER_PRIVILEGES_CHANGED = "user_privileges_changed", _("Account privileges changed")
         GROUP_PERMISSIONS_CHANGED = "group_permissions_changed", _("Group permissions changed")
         USER_DELETED = "user_deleted", _("Account deleted")
+        DEVICE_APPROVED = "device_approved", _("Device sign-in approved")
+        DEVICE_DENIED = "device_denied", _("Device sign-in denied")
 
     time = models.DateTimeField(_("time"), default=timezone.now, db_index=True, editable=False)
     event = models.CharField(_("event"), max_length=32, choices=Event.choices, db_index=True)
@@ -293,3 +297,6 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit events are append-only; the retention cleanup removes old ones.")
+
+
+from .device.models import DeviceGrant  # noqa: E402, F401  (the device grant lives with its package)

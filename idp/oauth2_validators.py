@@ -200,6 +200,7 @@ class IdpOAuth2Validator(ClientAuthentication, OAuth2Validator):
             code=state.grant if request.grant_type == "authorization_code" else None,
             presented=getattr(request, "refresh_token_instance", None),
             id_token=id_token,
+            device_grant=getattr(request, "idp_device_grant", None),  # idp.device.protocol
         )
         if problem is not None:
             raise errors.InvalidGrantError(description=problem, request=request)

@@ -8,6 +8,7 @@ from django.urls import path
 
 from .cors import token_endpoint_cors
 from .views.authorize import IdpAuthorizationView
+from .views.device import DeviceAuthorizationView
 from .views.oidc import (
     IdpRPInitiatedLogoutView,
     IdpUserInfoView,
@@ -22,6 +23,7 @@ app_name = "oauth2_provider"
 urlpatterns = [
     path("authorize", IdpAuthorizationView.as_view(), name="authorize"),
     path("token", token_endpoint_cors(IdpTokenView.as_view()), name="token"),
+    path("device-authorization", DeviceAuthorizationView.as_view(), name="device-authorization"),
     path("revoke", IdpRevokeTokenView.as_view(), name="revoke-token"),
     path("introspect", IntrospectionView.as_view(), name="introspect"),
     path("userinfo", IdpUserInfoView.as_view(), name="user-info"),

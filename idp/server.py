@@ -1,4 +1,5 @@
-"""oauthlib's OpenID server: one code issuer, offline_access refresh tokens, request and userinfo checks."""
+"""oauthlib's OpenID server: one code issuer, offline_access refresh tokens, request and userinfo checks,
+and the corrected device grant (``idp.device.protocol``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from oauthlib.openid import Server
 
 from .authorization import check_authorization_request, check_claims_parameter
 from .conf import idp_settings
+from .device import DEVICE_GRANT_TYPE
+from .device.protocol import IdpDeviceCodeGrant
 
 
 def random_token(request=None, refresh_token: bool = False) -> str:
@@ -131,6 +134,10 @@ class IdpServer(Server):
             # Run once the client and redirect URI are validated, before oauthlib's OpenID checks.
             grant.custom_validators.pre_auth.append(check_authorization_request)
         self.openid_connect_auth.custom_validators.pre_auth.append(check_claims_parameter)
+        # RFC 8628's token request, issuing what the person approved (oauthlib's issues defaults).
+        self.device_code_grant = IdpDeviceCodeGrant(request_validator)
+        self.device_code_grant.register_token_modifier(_refresh_token_only_for_offline_access)
+        self.grant_types[DEVICE_GRANT_TYPE] = self.device_code_grant
 
     def issue_code(self, request) -> str:
         """The redirect URI answering an authorization request validated moments ago: with a new code."""

@@ -6,7 +6,7 @@ the resource API under ``/api/`` (namespace ``idp-api``).
 
 from django.urls import include, path
 
-from .views import account, auth, health, theme
+from .views import account, auth, device, health, theme
 
 page_patterns = [
     path("", auth.home, name="home"),
@@ -26,6 +26,7 @@ page_patterns = [
     path("account/apps/<int:application_id>/revoke", account.revoke, name="revoke"),
     path("account/profile", account.profile, name="profile"),
     path("theme.css", theme.theme, name="theme"),
+    path("device", device.device_page, name="device"),
 ]
 
 # The protocol endpoints first: Django tries the patterns in order, and they take most requests.

@@ -15,7 +15,10 @@ PLANS: dict[str, str] = {
     "config": "oidcc-config-certification-test-plan",
     "basic": "oidcc-basic-certification-test-plan",
     "logout": "oidcc-rp-initiated-logout-certification-test-plan",
+    # Not an OpenID Foundation plan, and not in "all": RFC 8628, for providers that offer it.
+    "device": "rfc8628-device-authorization-grant",
 }
+CERTIFICATION_PLANS = ("config", "basic", "logout")
 
 USER_AGENT = "idp-selftest/1 (+python-requests)"
 # What a browser sends when it navigates: providers that negotiate answer it with pages, not JSON.
@@ -53,6 +56,8 @@ class Config:
     password: str = "alice-demo-password"  # noqa: S105
     redirect_uri: str = "http://127.0.0.1:8765/callback"
     post_logout_redirect_uri: str = "http://127.0.0.1:8765/logged-out"
+    device_client_id: str = "demo-device"  # the device plan's client (public without a secret)
+    device_client_secret: str | None = None
     slow: bool = False
     request_timeout: float = 10.0
     max_time: float = 120.0
@@ -114,10 +119,11 @@ def module(module_id: str, plan: str, summary: str) -> Callable[[ModuleFunction]
 
 
 def select_modules(plan: str = "all", only: str | None = None) -> list[Module]:
-    """The modules of ``plan`` (``basic``, ``config``, ``logout`` or ``all``), or just ``only``."""
+    """The modules of ``plan`` (``basic``, ``config``, ``logout``, ``device``, or ``all``: the three
+    certification plans), or just ``only``."""
     if plan != "all" and plan not in PLANS:
         raise ValueError(f"unknown plan {plan!r}: choose one of {', '.join([*PLANS, 'all'])}")
-    chosen = [m for m in MODULES if plan == "all" or m.plan == plan]
+    chosen = [m for m in MODULES if (m.plan in CERTIFICATION_PLANS if plan == "all" else m.plan == plan)]
     if only is not None:
         chosen = [m for m in chosen if m.id == only]
         if not chosen:

@@ -76,6 +76,17 @@ def service_client(db):
     return ServiceClientFactory(client_id="service-client")
 
 
+@pytest.fixture
+def device_client(db):
+    """A public client of the device grant (RFC 8628): a TV app, a CLI."""
+    return PublicClientFactory(
+        client_id="tv-client",
+        kind="native",
+        authorization_grant_type="urn:ietf:params:oauth:grant-type:device_code",
+        redirect_uris="",
+    )
+
+
 def basic_auth(client_id: str, secret: str = CLIENT_SECRET) -> str:
     return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
 

@@ -33,6 +33,8 @@ KIND_DATA = {
         "allowed_scopes": ["openid", "offline_access"],
     },
     "service": {},
+    "device": {"allowed_scopes": ["openid", "profile", "offline_access"]},
+    "device-secret": {"allowed_scopes": ["openid"]},
 }
 
 
@@ -62,7 +64,7 @@ def client_credentials(client, client_id, secret):
 def test_adding_starts_by_choosing_a_kind(operator):
     page = operator.get(ADD_URL)
     assert page.status_code == 200
-    for kind in ("web", "spa", "native", "service"):
+    for kind in ("web", "spa", "native", "service", "device", "device-secret"):
         assert f'href="?kind={kind}"' in page.content.decode()
 
 
@@ -73,6 +75,13 @@ def test_adding_starts_by_choosing_a_kind(operator):
         ("spa", {"redirect_uris", "allowed_origins"}, {"is_resource_server", "allow_nonce_instead_of_pkce"}),
         ("native", {"redirect_uris", "skip_authorization"}, {"allowed_origins", "is_resource_server"}),
         ("service", {"access_token_lifetime", "is_resource_server"}, {"redirect_uris", "allowed_scopes"}),
+        # A device's consent page is never skipped: no skip_authorization (RFC 8628 §5.4).
+        (
+            "device",
+            {"allowed_scopes", "logo_uri"},
+            {"redirect_uris", "skip_authorization", "allowed_origins"},
+        ),
+        ("device-secret", {"allowed_scopes", "is_resource_server"}, {"redirect_uris", "skip_authorization"}),
     ],
 )
 def test_add_form_shows_only_the_fields_of_the_kind(operator, kind, shown, hidden):
@@ -89,6 +98,8 @@ def test_add_form_shows_only_the_fields_of_the_kind(operator, kind, shown, hidde
         ("spa", "authorization-code", "public"),
         ("native", "authorization-code", "public"),
         ("service", "client-credentials", "confidential"),
+        ("device", "urn:ietf:params:oauth:grant-type:device_code", "public"),
+        ("device-secret", "urn:ietf:params:oauth:grant-type:device_code", "confidential"),
     ],
 )
 def test_creating_each_kind_sets_grant_and_client_type(operator, kind, grant_type, client_type):

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from oauth2_provider.models import clear_expired as dot_clear_expired
+from oauth2_provider.models import get_device_grant_model
 
 from idp.cleanup import clear_expired
 from idp.models import AccessToken, Grant, IDToken, RefreshToken
@@ -114,6 +115,7 @@ def test_clear_expired_removes_exactly_what_dot_removes(every_kind_of_row, fast_
         "access tokens": 6,
         "ID tokens": 6,
         "codes": 3,
+        "device grants": 0,  # DOT's leaves them forever
     }
     assert all(
         token.expires > timezone.now() for token in AccessToken.objects.filter(refresh_token__isnull=True)
@@ -153,3 +155,18 @@ def test_cleanup_batches_default_to_short_transactions():
 
     assert oauth2_settings.CLEAR_EXPIRED_TOKENS_BATCH_SIZE == 1000
     assert 0 < oauth2_settings.CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL <= 0.1
+
+
+DeviceGrant = get_device_grant_model()
+
+
+def test_expired_device_grants_are_deleted_and_live_ones_kept(client, device_client, fast_batches):
+    for _ in range(3):
+        client.post(
+            "/device-authorization", "client_id=tv-client", content_type="application/x-www-form-urlencoded"
+        )
+    expired = DeviceGrant.objects.order_by("pk")[:2]
+    DeviceGrant.objects.filter(pk__in=[g.pk for g in expired]).update(expires=timezone.now() - HOUR)
+
+    assert clear_expired()["device grants"] == 2
+    assert DeviceGrant.objects.count() == 1

@@ -104,6 +104,7 @@ def test_builder_defaults_are_oauth_2_1():
         "authorization_code",
         "refresh_token",
         "client_credentials",
+        "urn:ietf:params:oauth:grant-type:device_code",
     ]
     assert (built["AUTHORIZATION_CODE_EXPIRE_SECONDS"], built["ACCESS_TOKEN_EXPIRE_SECONDS"]) == (60, 3600)
     assert (built["ID_TOKEN_EXPIRE_SECONDS"], built["REFRESH_TOKEN_EXPIRE_SECONDS"]) == (3600, 30 * 24 * 3600)

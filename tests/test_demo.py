@@ -13,7 +13,7 @@ def test_demo_loader_is_idempotent_and_uses_documented_credentials():
     call_command("idp_load_demo")
     call_command("idp_load_demo")
     assert User.objects.count() == 3
-    assert Application.objects.count() == 4
+    assert Application.objects.count() == 5
     assert User.objects.get(username="alice").check_password("alice-demo-password")
     assert User.objects.get(username="admin").is_superuser
     web = Application.objects.get(client_id="demo-web")
@@ -58,3 +58,31 @@ def test_demo_clients_carry_consent_page_branding():
     web = Application.objects.get(client_id="demo-web")
     assert web.is_verified and web.policy_uri == "http://127.0.0.1:8765/privacy"
     assert Application.objects.get(client_id="demo-web-2").is_verified is False
+
+
+def test_demo_device_client_completes_the_device_grant(client):
+    """The README's curl walk-through, in the test client: demo-device is a public device client."""
+    call_command("idp_load_demo")
+    device = Application.objects.get(client_id="demo-device")
+    assert (device.kind, device.client_type) == ("device", "public")
+    assert device.authorization_grant_type == "urn:ietf:params:oauth:grant-type:device_code"
+    started = client.post(
+        "/device-authorization",
+        "client_id=demo-device&scope=openid+profile+offline_access",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert started.status_code == 200, started.content
+    client.force_login(User.objects.get(username="alice"))
+    client.post("/device", {"user_code": started.json()["user_code"]})
+    client.post("/device", {"allow": "1"})
+    client.logout()
+    tokens = client.post(
+        "/token",
+        {
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+            "device_code": started.json()["device_code"],
+            "client_id": "demo-device",
+        },
+    )
+    assert tokens.status_code == 200, tokens.content
+    assert {"access_token", "id_token", "refresh_token"} <= set(tokens.json())

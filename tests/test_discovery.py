@@ -41,7 +41,11 @@ def test_openid_configuration_advertises_only_what_works(client):
     doc = client.get("/.well-known/openid-configuration").json()
     assert doc["response_types_supported"] == ["code"]
     assert doc["code_challenge_methods_supported"] == ["S256"]
-    assert doc["grant_types_supported"] == ["authorization_code", "refresh_token", "client_credentials"]
+    assert doc["grant_types_supported"] == [
+        "authorization_code", "refresh_token", "client_credentials",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    ]  # fmt: skip
+    assert doc["device_authorization_endpoint"] == ISSUER + "/device-authorization"
     assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
     assert doc["subject_types_supported"] == ["public"]
     assert set(doc["token_endpoint_auth_methods_supported"]) == {

@@ -175,3 +175,36 @@ def test_import_refuses_short_cleartext_secrets(tmp_path):
     spec = {"client_id": "weak", "kind": "service", "client_secret": "password"}
     with pytest.raises(CommandError, match="at least 32"):
         run("import", write(tmp_path, [spec]))
+
+
+def test_create_device_client_is_public_and_says_how_to_start_the_grant(client):
+    result = run_json("create", "--kind", "device", "--name", "TV", "--client-id", "tv", "--scope", "openid")
+    app = Application.objects.get(client_id="tv")
+    assert (app.kind, app.client_type) == ("device", "public")
+    assert app.authorization_grant_type == "urn:ietf:params:oauth:grant-type:device_code"
+    integration = result["integration"]
+    assert "client_secret" not in integration
+    assert integration["device_authorization_endpoint"] == "http://127.0.0.1:8000/device-authorization"
+    assert integration["grant_type"] == "urn:ietf:params:oauth:grant-type:device_code"
+    started = client.post(
+        "/device-authorization", "client_id=tv&scope=openid", content_type="application/x-www-form-urlencoded"
+    )
+    assert started.status_code == 200, started.content
+
+
+def test_create_device_client_with_a_secret_authenticates_at_the_device_endpoint(client):
+    result = run_json("create", "--kind", "device-secret", "--name", "Console", "--client-id", "console")
+    secret = result["integration"]["client_secret"]
+    assert Application.objects.get(client_id="console").client_type == "confidential"
+    body = "scope=openid"
+    form = "application/x-www-form-urlencoded"
+    assert client.post("/device-authorization", body, content_type=form).status_code == 400
+    authenticated = client.post(
+        "/device-authorization", body, content_type=form, HTTP_AUTHORIZATION=basic_auth("console", secret)
+    )
+    assert authenticated.status_code == 200, authenticated.content
+
+
+def test_device_client_registers_no_redirect_uri():
+    with pytest.raises(CommandError, match="no browser redirects"):
+        run("create", "--kind", "device", "--name", "TV", "--redirect-uri", "https://tv.example/cb")

@@ -95,6 +95,7 @@ def test_demo_credentials_block_production_start(settings):
     assert error.id == "idp.E004"
     assert "client demo-web" in error.msg and "user alice" in error.msg
     assert "client demo-spa" in error.msg
+    assert "client demo-device" in error.msg
 
 
 @pytest.mark.django_db
@@ -108,6 +109,7 @@ def test_changed_demo_passwords_no_longer_block(settings):
     for app in Application.objects.all():
         app.client_secret = "rotated-" + app.client_id + "-" + "x" * 40
         app.redirect_uris = "https://spa.example.com/callback"
+        app.is_active = app.client_id != "demo-device"  # no credential to change: disabled
         app.save()
     settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": "https://id.example.com"}
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

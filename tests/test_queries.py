@@ -78,3 +78,50 @@ def test_introspection_query_count(client, web_client, tokens):
         )
     assert response.json()["active"] is True
     assert statements(ctx) == ["SELECT idp_application", "SELECT idp_accesstoken"]
+
+
+def _device_codes(client, device_client, scope: str) -> dict:
+    response = client.post(
+        "/device-authorization",
+        f"client_id={device_client.client_id}&scope={scope}",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def _device_poll(client, device_client, device_code: str):
+    data = {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": device_code}
+    return client.post("/token", {**data, "client_id": device_client.client_id})
+
+
+def test_device_poll_query_counts(client, logged_in, device_client):
+    codes = _device_codes(client, device_client, "openid+offline_access")
+    with CaptureQueriesContext(connection) as pending:
+        assert (
+            _device_poll(client, device_client, codes["device_code"]).json()["error"]
+            == "authorization_pending"
+        )
+    assert statements(pending) == [
+        "SELECT idp_application",  # the client
+        "SELECT idp_devicegrant",  # the grant, by the device code's checksum, with its person
+        "SAVEPOINT",  # the interval, read and moved on under a row lock (slow_down)
+        "SELECT idp_devicegrant",
+        "UPDATE idp_devicegrant",
+        "RELEASE",
+    ]
+    logged_in.post("/device", {"user_code": codes["user_code"]})
+    logged_in.post("/device", {"allow": "1"})
+    with CaptureQueriesContext(connection) as issued:
+        assert _device_poll(client, device_client, codes["device_code"]).status_code == 200
+    assert statements(issued) == [
+        "SELECT idp_application",
+        "SELECT idp_devicegrant",
+        "SAVEPOINT",
+        "INSERT idp_idtoken",
+        "INSERT idp_accesstoken",
+        "INSERT idp_refreshtoken",
+        "UPDATE idp_devicegrant",  # claims the device code (no row: a concurrent poll used it first)
+        "INSERT idp_auditevent",
+        "RELEASE",
+    ]

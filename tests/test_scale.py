@@ -22,7 +22,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from idp.cleanup import expired_selections
-from idp.models import AccessToken, Application, Consent, Grant, IDToken, RefreshToken, User
+from idp.models import AccessToken, Application, Consent, DeviceGrant, Grant, IDToken, RefreshToken, User
 
 NOW = timezone.now()
 BATCH = 1000  # CLEAR_EXPIRED_TOKENS_BATCH_SIZE's default
@@ -67,6 +67,19 @@ LOOKUPS = {
     "code": lambda: (
         Grant.objects.select_related("user").filter(code=_sample_token(Grant).code)[:1],
         {"idp_grant": {"code"}},
+    ),
+    # The device grant (idp.device.codes): the device polling, the person typing the code.
+    "device grant by device code": lambda: (
+        DeviceGrant.objects.select_related("user").filter(device_code=_sample_token(DeviceGrant).device_code)[
+            :1
+        ],
+        {"idp_devicegrant": {"device_code"}},
+    ),
+    "device grant by user code": lambda: (
+        DeviceGrant.objects.select_related("application")
+        .filter(user_code=_sample_token(DeviceGrant).user_code)
+        .order_by("-pk")[:1],
+        {"idp_devicegrant": {"user_code"}},
     ),
     "client by client_id": lambda: (
         Application.objects.filter(client_id=_sample_client().client_id)[:1],
@@ -132,6 +145,7 @@ CLEANUP_INDEXES = {
     "access tokens": {"idp_accesstoken": {"expires"}, "idp_refreshtoken": {"access_token_id"}},
     "ID tokens": {"idp_idtoken": {"expires"}, "idp_accesstoken": {"id_token_id"}},
     "codes": {"idp_grant": {"expires"}},
+    "device grants": {"idp_devicegrant": {"expires"}},
 }
 
 
@@ -220,6 +234,17 @@ def _fill() -> None:
     )
     Consent.objects.bulk_create(
         Consent(user=people[n], application=clients[n % CLIENTS], scopes="openid") for n in range(PEOPLE)
+    )
+    DeviceGrant.objects.bulk_create(
+        DeviceGrant(
+            **owner(n),
+            client_id=f"client-{n % CLIENTS}",
+            device_code=uuid.uuid4().hex * 2,
+            user_code=uuid.uuid4().hex * 2,
+            scope="openid",
+            expires=NOW + (-hour if due(n) else timedelta(minutes=5)),
+        )
+        for n in range(TOKENS)
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

@@ -17,7 +17,7 @@ from oidc_selftest.plans.logout import (
     expect_logout_redirect,
     expect_no_logout_redirect,
 )
-from oidc_selftest.registry import CheckFailed, Status
+from oidc_selftest.registry import CheckFailed, Status, select_modules
 from oidc_selftest.tokens import check_auth_time_moved, token_request
 from tests.selftest_stub import RP, Answer, json_answer, page, redirect, stub_op
 
@@ -346,3 +346,8 @@ def test_trace_prints_each_exchange_and_no_secret():
     assert "Set-Cookie: sid=[masked]; HttpOnly; Path=/" in trace
     assert '"token_type": "Bearer"' in trace
     assert "user=alice" in trace  # what is not secret stays readable
+
+
+def test_the_device_plan_runs_only_when_asked_for():
+    assert not [m for m in select_modules("all") if m.plan == "device"]
+    assert [m.id for m in select_modules("device")] == ["rfc8628-device-grant", "rfc8628-slow-down"]

@@ -102,8 +102,6 @@ def test_repeated_resource_is_allowed_rfc_8707(client, service_client):
 @pytest.mark.parametrize(
     "body",
     [
-        "grant_type=urn:ietf:params:oauth:grant-type:device_code",
-        "grant_type=urn:ietf:params:oauth:grant-type:device_code&device_code=abc",
         "grant_type=password&username=alice&password=x",
         "grant_type=implicit",
     ],
@@ -111,6 +109,19 @@ def test_repeated_resource_is_allowed_rfc_8707(client, service_client):
 def test_unsupported_grant_type_is_400_json_unsupported_grant_type(client, body):
     response = client.post("/token", body, content_type=FORM)
     assert_oauth_error(response, "unsupported_grant_type")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "grant_type=urn:ietf:params:oauth:grant-type:device_code",
+        "grant_type=urn:ietf:params:oauth:grant-type:device_code&device_code=abc",
+    ],
+)
+def test_device_grant_without_a_client_is_json_invalid_client(client, body):
+    """DOT answered these before authenticating anyone: a 500 without device_code, 404 with one."""
+    response = client.post("/token", body, content_type=FORM)
+    assert_oauth_error(response, "invalid_client")
 
 
 # --- invalid_client challenges (L-15) ----------------------------------------------------------------

@@ -45,8 +45,9 @@ def _kind_fieldsets(kind: str, *, adding: bool) -> list:
             redirects.append("allowed_origins")
         fieldsets.append(("Redirects", {"fields": redirects}))
     policy = []
-    if setup.redirects:
-        policy += ["allowed_scopes", "skip_authorization"]
+    if setup.signs_in_people:
+        # A device's consent page is never skipped (RFC 8628 §5.4: remote phishing).
+        policy += ["allowed_scopes"] if setup.device else ["allowed_scopes", "skip_authorization"]
     policy.append("access_token_lifetime")
     if kind == "web":
         policy.append("allow_nonce_instead_of_pkce")
@@ -55,7 +56,7 @@ def _kind_fieldsets(kind: str, *, adding: bool) -> list:
     if not adding:
         policy.append("is_active")
     fieldsets.append(("Policy", {"fields": policy}))
-    if setup.redirects:
+    if setup.signs_in_people:
         fieldsets.append(
             ("Consent page", {"fields": ["is_verified", "logo_uri", "client_uri", "policy_uri", "tos_uri"]})
         )

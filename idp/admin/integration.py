@@ -28,6 +28,14 @@ def integration_settings(client, *, secret: str | None = None) -> dict[str, str]
             redirect_uri=uris[0] if uris else "",
             scope=" ".join(scope for scope in scopes if scope != "offline_access"),
         )
+    elif setup.device:
+        scopes = client.allowed_scopes.split() or ["openid", "profile", "email"]
+        settings.update(
+            grant_type=setup.grant_type,
+            device_authorization_endpoint=f"{issuer}/device-authorization",
+            token_endpoint=f"{issuer}/token",
+            scope=" ".join(scopes),
+        )
     else:
         settings.update(grant_type="client_credentials", token_endpoint=f"{issuer}/token")
     return settings

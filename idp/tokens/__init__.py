@@ -18,7 +18,7 @@ Every way tokens end, each recorded once:
 Whether a stored token still counts is ``idp.token_checks``.
 """
 
-from .codes import check_code, claim_code, find_code
+from .codes import check_code, claim_code, claim_device_grant, find_code
 from .issue import Saved, new_id_token, save_access_token, save_issued, save_refresh_token
 from .reuse import detect_refresh_token_reuse, revoke_reused_code, revoke_reused_refresh_token
 from .revoke import revoke_by_client, revoke_by_operator, revoke_tokens, revoke_tokens_issued_from
@@ -29,6 +29,7 @@ __all__ = [
     "check_code",
     "checksum",
     "claim_code",
+    "claim_device_grant",
     "detect_refresh_token_reuse",
     "find_code",
     "new_id_token",

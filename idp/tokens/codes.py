@@ -64,3 +64,20 @@ def claim_code(grant, *, access_token_id: int | None, token_family) -> bool:
     if claimed:
         grant.used_at, grant.access_token_id, grant.token_family = now, access_token_id, token_family
     return claimed
+
+
+def claim_device_grant(device_grant) -> bool:
+    """Mark an approved device grant used; False if another token request used it first.
+
+    Run in the transaction that saves the tokens, like ``claim_code``: of two polls racing with the
+    same device code, the second waits for the first to commit and then matches no row.
+    """
+    now = timezone.now()
+    claimed = (
+        type(device_grant)
+        .objects.filter(pk=device_grant.pk, used_at__isnull=True, status=device_grant.AUTHORIZED)
+        .update(used_at=now)
+    )
+    if claimed:
+        device_grant.used_at = now
+    return claimed == 1

@@ -10,7 +10,7 @@ from oauth2_provider.models import set_token_value
 
 from ..audit import Event, record
 from ..db import lookups
-from .codes import claim_code
+from .codes import claim_code, claim_device_grant
 from .reuse import revoke_reused_code, revoke_reused_refresh_token
 from .stored import AccessToken, Grant, IDToken, RefreshToken
 
@@ -70,9 +70,17 @@ class _Replayed(Exception):
 
 
 def save_issued(
-    token: dict, *, request, save: Callable[[], Saved], code=None, presented=None, id_token=None
+    token: dict,
+    *,
+    request,
+    save: Callable[[], Saved],
+    code=None,
+    presented=None,
+    id_token=None,
+    device_grant=None,
 ) -> str | None:
-    """Save one token response in one transaction that also claims the code or refresh token it used.
+    """Save one token response in one transaction that also claims the code, device grant or refresh
+    token it used.
 
     ``save`` stores the access and refresh token (DOT's ``_save_bearer_token``) and returns them. A
     code is marked used by the statement that links it to its tokens; a ``presented`` refresh token
@@ -102,6 +110,8 @@ def save_issued(
                 token_family=refresh_token.token_family if refresh_token else None,
             ):
                 raise _Replayed
+            if device_grant is not None and not claim_device_grant(device_grant):
+                raise _Replayed
             record(
                 Event.TOKEN_ISSUED,
                 actor=request.user,
@@ -115,6 +125,8 @@ def save_issued(
             return None
     except _Replayed:
         pass
+    if device_grant is not None:
+        return "The device code was already used."
     if code is not None:
         used = Grant.objects.select_related("user").get(pk=code.pk)  # with the first use's tokens
         revoke_reused_code(used, client=request.client, request=request, race=True)

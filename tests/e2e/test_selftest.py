@@ -173,3 +173,14 @@ def test_an_unreachable_issuer_fails_quickly(tmp_path, live_idp):
     run = run_selftest(dead, tmp_path, "--plan", "config", "--timeout", "2")
     assert run.returncode == 1, explain(run, live_idp)
     assert run.stdout.splitlines()[-1] == "0 passed, 1 failed"
+
+
+def test_device_plan_passes_against_our_provider(live_idp, tmp_path):
+    """RFC 8628, on its own (not in "all"): codes, pending, approval on the pages, tokens, slow_down."""
+    run = run_selftest(live_idp, tmp_path, "--plan", "device")
+    assert run.stdout.splitlines() == [
+        "PASS rfc8628-device-grant",
+        "PASS rfc8628-slow-down",
+        "2 passed, 0 failed",
+    ], explain(run, live_idp)
+    assert "alice-demo-password" not in run.stdout + run.stderr

@@ -103,7 +103,18 @@ class Command(BaseCommand):
             action="store_true",
             help="print each HTTP request and response to standard error, secrets masked",
         )
-        parser.add_argument("--plan", choices=[*PLANS, "all"], default="all")
+        parser.add_argument(
+            "--device-client-id",
+            default=defaults.device_client_id,
+            help="the device plan's client (RFC 8628)",
+        )
+        parser.add_argument("--device-client-secret", help="for a confidential device client")
+        parser.add_argument(
+            "--plan",
+            choices=[*PLANS, "all"],
+            default="all",
+            help="all: the three OpenID Foundation plans; device: RFC 8628 (run on its own)",
+        )
         parser.add_argument("--only", metavar="MODULE_ID", help="run a single module")
         parser.add_argument(
             "--slow", action="store_true", help="really wait 30 s in oidcc-codereuse-30seconds"
@@ -143,6 +154,8 @@ class Command(BaseCommand):
             password=options["password"],
             redirect_uri=options["redirect_uri"],
             post_logout_redirect_uri=options["post_logout_redirect_uri"],
+            device_client_id=options["device_client_id"],
+            device_client_secret=options["device_client_secret"],
             slow=options["slow"],
             request_timeout=options["timeout"],
             max_time=options["max_time"],

@@ -1,0 +1,128 @@
+"""The device authorization grant's endpoint (RFC 8628 §3.1) and its page for people, ``/device``.
+
+The page: sign in first (the same sign-in as every flow, lockout included), type the code or arrive
+with it pre-filled from ``verification_uri_complete``, read what the device asks for with a warning
+against remote phishing (§5.4), Allow or Deny, then go back to the device. A code that is wrong,
+expired or used, or one guess too many (§5.1), is a message on the same page.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from oauth2_provider.settings import oauth2_settings
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+
+from ..conf import idp_settings
+from ..device.approval import CodeProblem, answer, check_user_code
+from ..device.protocol import IdpDeviceAuthorizationEndpoint
+from ..presentation import client_card, describe_scopes
+from .tokens import FormEndpointMixin, challenge_for_client_authentication, oauth_error
+
+# The session remembers which grant the consent page showed, and to whom: the answer names no code,
+# so the Allow/Deny form cannot be used to guess codes past the limits. (Signing in as someone else
+# flushes the session anyway; the person is checked again all the same.)
+SESSION_KEY = "idp_device_grant"
+
+
+def verification_uri() -> str:
+    return idp_settings.issuer_origin + reverse("idp:device")
+
+
+class DeviceAuthorizationView(FormEndpointMixin, View):
+    """RFC 8628 §3.1: a device asks for a device code and a user code (``idp.device.protocol``)."""
+
+    http_method_names = ["post"]
+
+    @method_decorator(sensitive_post_parameters("client_secret"))
+    def post(self, request: HttpRequest) -> HttpResponse:
+        base = verification_uri()
+        endpoint = IdpDeviceAuthorizationEndpoint(
+            oauth2_settings.OAUTH2_VALIDATOR_CLASS(),
+            verification_uri=base,
+            expires_in=int(idp_settings.DEVICE_CODE_LIFETIME),
+            interval=int(idp_settings.DEVICE_POLL_INTERVAL),
+            verification_uri_complete=base + "?user_code={user_code}",
+        )
+        headers = {
+            "Content-Type": request.META.get("CONTENT_TYPE", ""),
+            "HTTP_AUTHORIZATION": request.headers.get("Authorization", ""),
+            "REMOTE_ADDR": request.META.get("REMOTE_ADDR", ""),
+            "HTTP_X_FORWARDED_FOR": request.META.get("HTTP_X_FORWARDED_FOR", ""),
+        }
+        try:
+            response_headers, body, status = endpoint.create_device_authorization_response(
+                request.build_absolute_uri(request.path), "POST", request.POST.urlencode(), headers
+            )
+        except OAuth2Error as error:
+            response = oauth_error(error.error, error.description, error.status_code)
+            return challenge_for_client_authentication(request, response)
+        response = HttpResponse(body, status=status)
+        for key, value in response_headers.items():
+            response[key] = value
+        return response
+
+
+_MESSAGES = {
+    CodeProblem.UNKNOWN: gettext_lazy(
+        "That code is not right. Check the code your device shows and type it again."
+    ),
+    CodeProblem.EXPIRED: gettext_lazy("That code has expired. Start again on your device to get a new code."),
+    CodeProblem.USED: gettext_lazy(
+        "That code has already been used. Start again on your device to get a new code."
+    ),
+}
+
+
+def _code_page(request, *, code: str = "", problem: CodeProblem | None = None, wait: int = 0, status=200):
+    if problem is CodeProblem.TOO_MANY:
+        message = _("Too many codes tried. Wait %(minutes)d minutes, then try again.") % {"minutes": wait}
+    else:
+        message = str(_MESSAGES[problem]) if problem else ""
+    context = {"user_code": code, "message": message, "problem": problem.value if problem else ""}
+    return render(request, "idp/device_code.html", context, status=status)
+
+
+@never_cache
+@login_required
+@sensitive_post_parameters("user_code")
+def device_page(request: HttpRequest) -> HttpResponse:
+    """``/device``: the code form (GET, pre-filled by ``?user_code=``), the consent page (POST of a
+    code), and the person's answer (POST of Allow or Deny)."""
+    if request.method == "GET":
+        return _code_page(request, code=request.GET.get("user_code", "")[:64])
+    if request.method != "POST":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    if "allow" in request.POST or "deny" in request.POST:
+        shown = request.session.pop(SESSION_KEY, None)
+        if not isinstance(shown, list) or shown[1] != request.user.pk:
+            return _code_page(request, problem=CodeProblem.UNKNOWN)
+        grant, problem = answer(shown[0], request=request, allow="allow" in request.POST)
+        if problem is not None:
+            return _code_page(request, problem=problem)
+        return render(
+            request,
+            "idp/device_done.html",
+            {"client": client_card(grant.application), "allowed": grant.status == grant.AUTHORIZED},
+        )
+    typed = request.POST.get("user_code", "")[:64]
+    grant, problem, wait = check_user_code(request, typed)
+    if problem is not None:
+        return _code_page(request, code=typed, problem=problem, wait=wait, status=429 if wait else 200)
+    request.session[SESSION_KEY] = [grant.pk, request.user.pk]
+    return render(
+        request,
+        "idp/device_consent.html",
+        {
+            "client": client_card(grant.application),
+            "scope_items": describe_scopes(request.user, grant.scope.split()),
+        },
+    )
