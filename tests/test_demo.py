@@ -73,8 +73,8 @@ def test_demo_device_client_completes_the_device_grant(client):
     )
     assert started.status_code == 200, started.content
     client.force_login(User.objects.get(username="alice"))
-    client.post("/device", {"user_code": started.json()["user_code"]})
-    client.post("/device", {"allow": "1"})
+    page = client.post("/device", {"user_code": started.json()["user_code"]})
+    client.post("/device", {"allow": "1", "shown": page.context["shown"]})
     client.logout()
     tokens = client.post(
         "/token",

@@ -11,7 +11,7 @@ from oauth2_provider.models import get_device_grant_model
 
 from idp.consent import consent_need
 from idp.models import AuditEvent
-from tests.factories import UserFactory
+from tests.factories import PublicClientFactory, UserFactory
 from tests.test_flow_device import poll, start
 
 DeviceGrant = get_device_grant_model()
@@ -74,9 +74,9 @@ def test_allow_approves_for_the_signed_in_person_and_the_device_gets_its_tokens(
     user,
     device_client,
 ):
-    enter(logged_in, started["user_code"])
+    page = enter(logged_in, started["user_code"])
 
-    response = logged_in.post("/device", {"allow": "1"})
+    response = logged_in.post("/device", {"allow": "1", "shown": page.context["shown"]})
 
     assert response.status_code == 200
     assert 'data-result="allowed"' in response.content.decode()
@@ -92,9 +92,9 @@ def test_allow_approves_for_the_signed_in_person_and_the_device_gets_its_tokens(
 
 
 def test_deny_tells_the_device_access_denied(logged_in, started, user, device_client):
-    enter(logged_in, started["user_code"])
+    page = enter(logged_in, started["user_code"])
 
-    response = logged_in.post("/device", {"deny": "1"})
+    response = logged_in.post("/device", {"deny": "1", "shown": page.context["shown"]})
 
     assert 'data-result="denied"' in response.content.decode()
     assert DeviceGrant.objects.get().status == DeviceGrant.DENIED
@@ -131,8 +131,8 @@ def test_expired_code_is_a_message_on_the_same_page(logged_in, started):
 
 
 def test_used_code_is_a_message_on_the_same_page(logged_in, started):
-    enter(logged_in, started["user_code"])
-    logged_in.post("/device", {"allow": "1"})
+    page = enter(logged_in, started["user_code"])
+    logged_in.post("/device", {"allow": "1", "shown": page.context["shown"]})
 
     response = enter(logged_in, started["user_code"])
 
@@ -140,10 +140,10 @@ def test_used_code_is_a_message_on_the_same_page(logged_in, started):
 
 
 def test_code_expiring_on_the_consent_page_is_not_approved(logged_in, started):
-    enter(logged_in, started["user_code"])
+    page = enter(logged_in, started["user_code"])
     DeviceGrant.objects.update(expires=timezone.now() - timedelta(seconds=1))
 
-    response = logged_in.post("/device", {"allow": "1"})
+    response = logged_in.post("/device", {"allow": "1", "shown": page.context["shown"]})
 
     assert problem_of(response) == "expired"
     assert DeviceGrant.objects.get().status == DeviceGrant.AUTHORIZATION_PENDING
@@ -158,10 +158,10 @@ def test_an_answer_without_a_code_shown_approves_nothing(logged_in, started):
 
 
 def test_an_answer_counts_once(logged_in, started):
-    enter(logged_in, started["user_code"])
-    logged_in.post("/device", {"deny": "1"})
+    shown = enter(logged_in, started["user_code"]).context["shown"]
+    logged_in.post("/device", {"deny": "1", "shown": shown})
 
-    assert problem_of(logged_in.post("/device", {"allow": "1"})) == "unknown"
+    assert problem_of(logged_in.post("/device", {"allow": "1", "shown": shown})) == "unknown"
     assert DeviceGrant.objects.get().status == DeviceGrant.DENIED
 
 
@@ -203,10 +203,35 @@ def test_guesses_are_limited_per_address(client, started, settings):
 
 def test_an_answer_after_signing_in_as_someone_else_approves_nothing(logged_in, started):
     """After "Not you?", another person in the same browser: the grant shown to the first is gone."""
-    enter(logged_in, started["user_code"])
+    page = enter(logged_in, started["user_code"])
     logged_in.force_login(UserFactory(username="mallory"))
 
-    response = logged_in.post("/device", {"allow": "1"})
+    response = logged_in.post("/device", {"allow": "1", "shown": page.context["shown"]})
 
     assert problem_of(response) == "unknown"
     assert DeviceGrant.objects.get().status == DeviceGrant.AUTHORIZATION_PENDING
+
+
+def test_an_answer_applies_to_the_grant_its_own_page_showed(logged_in, client, device_client):
+    """Two consent pages open (a phisher's code typed in a second tab): Allow on the first page
+    approves the first device, not the one shown last (security review F1)."""
+    other = PublicClientFactory(
+        client_id="evil-tv",
+        name="Evil TV",
+        kind="native",
+        authorization_grant_type="urn:ietf:params:oauth:grant-type:device_code",
+        redirect_uris="",
+    )
+    first = start(client, device_client).json()
+    second = start(client, other).json()
+    first_page = enter(logged_in, first["user_code"])
+    second_page = enter(logged_in, second["user_code"])
+    assert "Evil TV" in second_page.content.decode()
+
+    response = logged_in.post("/device", {"allow": "1", "shown": first_page.context["shown"]})
+
+    assert 'data-result="allowed"' in response.content.decode()
+    assert DeviceGrant.objects.get(application=device_client).status == DeviceGrant.AUTHORIZED
+    assert DeviceGrant.objects.get(application=other).status == DeviceGrant.AUTHORIZATION_PENDING
+    assert problem_of(logged_in.post("/device", {"allow": "1"})) == "unknown"  # a form naming no page
+    assert poll(Client(), other, second["device_code"]).json()["error"] == "authorization_pending"

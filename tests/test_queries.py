@@ -110,8 +110,8 @@ def test_device_poll_query_counts(client, logged_in, device_client):
         "UPDATE idp_devicegrant",
         "RELEASE",
     ]
-    logged_in.post("/device", {"user_code": codes["user_code"]})
-    logged_in.post("/device", {"allow": "1"})
+    page = logged_in.post("/device", {"user_code": codes["user_code"]})
+    logged_in.post("/device", {"allow": "1", "shown": page.context["shown"]})
     with CaptureQueriesContext(connection) as issued:
         assert _device_poll(client, device_client, codes["device_code"]).status_code == 200
     assert statements(issued) == [

@@ -8,6 +8,8 @@ expired or used, or one guess too many (§5.1), is a message on the same page.
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -27,10 +29,14 @@ from ..device.protocol import IdpDeviceAuthorizationEndpoint
 from ..presentation import client_card, describe_scopes
 from .tokens import FormEndpointMixin, challenge_for_client_authentication, oauth_error
 
-# The session remembers which grant the consent page showed, and to whom: the answer names no code,
-# so the Allow/Deny form cannot be used to guess codes past the limits. (Signing in as someone else
-# flushes the session anyway; the person is checked again all the same.)
-SESSION_KEY = "idp_device_grant"
+# The session remembers which grant each consent page showed, and to whom, under a random name the
+# page's form sends back: the answer names no code, so the Allow/Deny form cannot be used to guess
+# codes past the limits, and an answer applies to the grant its own page showed, not to one a second
+# tab (perhaps opened by a phisher's instructions) showed later. (Signing in as someone else flushes
+# the session anyway; the person is checked again all the same.)
+SESSION_KEY = "idp_device_grants_shown"
+SHOWN_FIELD = "shown"
+MAX_SHOWN = 5  # consent pages open at once in one session; the oldest is forgotten first
 
 
 def verification_uri() -> str:
@@ -93,7 +99,7 @@ def _code_page(request, *, code: str = "", problem: CodeProblem | None = None, w
 
 @never_cache
 @login_required
-@sensitive_post_parameters("user_code")
+@sensitive_post_parameters("user_code", SHOWN_FIELD)
 def device_page(request: HttpRequest) -> HttpResponse:
     """``/device``: the code form (GET, pre-filled by ``?user_code=``), the consent page (POST of a
     code), and the person's answer (POST of Allow or Deny)."""
@@ -102,8 +108,10 @@ def device_page(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
     if "allow" in request.POST or "deny" in request.POST:
-        shown = request.session.pop(SESSION_KEY, None)
-        if not isinstance(shown, list) or shown[1] != request.user.pk:
+        pages = _shown_pages(request)
+        shown = pages.pop(request.POST.get(SHOWN_FIELD, ""), None)
+        request.session[SESSION_KEY] = pages
+        if not isinstance(shown, list) or shown[1] != str(request.user.pk):
             return _code_page(request, problem=CodeProblem.UNKNOWN)
         grant, problem = answer(shown[0], request=request, allow="allow" in request.POST)
         if problem is not None:
@@ -117,12 +125,24 @@ def device_page(request: HttpRequest) -> HttpResponse:
     grant, problem, wait = check_user_code(request, typed)
     if problem is not None:
         return _code_page(request, code=typed, problem=problem, wait=wait, status=429 if wait else 200)
-    request.session[SESSION_KEY] = [grant.pk, request.user.pk]
+    pages = _shown_pages(request)
+    name = secrets.token_urlsafe(16)
+    pages[name] = [grant.pk, str(request.user.pk)]
+    for oldest in list(pages)[:-MAX_SHOWN]:
+        del pages[oldest]
+    request.session[SESSION_KEY] = pages
     return render(
         request,
         "idp/device_consent.html",
         {
             "client": client_card(grant.application),
             "scope_items": describe_scopes(request.user, grant.scope.split()),
+            "shown": name,
         },
     )
+
+
+def _shown_pages(request) -> dict:
+    """The consent pages this session showed: {name in the form: [grant pk, person's pk]}."""
+    pages = request.session.get(SESSION_KEY)
+    return dict(pages) if isinstance(pages, dict) else {}
