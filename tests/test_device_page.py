@@ -235,3 +235,29 @@ def test_an_answer_applies_to_the_grant_its_own_page_showed(logged_in, client, d
     assert DeviceGrant.objects.get(application=other).status == DeviceGrant.AUTHORIZATION_PENDING
     assert problem_of(logged_in.post("/device", {"allow": "1"})) == "unknown"  # a form naming no page
     assert poll(Client(), other, second["device_code"]).json()["error"] == "authorization_pending"
+
+
+def test_disconnecting_the_app_before_the_device_collects_its_tokens_denies_them(
+    logged_in, started, device_client
+):
+    """A person who approved a phished code and disconnects the app at once stops the device (F2)."""
+    page = enter(logged_in, started["user_code"])
+    logged_in.post("/device", {"allow": "1", "shown": page.context["shown"]})
+
+    assert logged_in.post(f"/account/apps/{device_client.pk}/revoke").status_code == 302
+
+    response = poll(Client(), device_client, started["device_code"])
+    assert (response.status_code, response.json()["error"]) == (400, "access_denied")
+    assert DeviceGrant.objects.get().status == DeviceGrant.DENIED
+
+
+def test_a_password_change_denies_an_approved_grant_not_yet_collected(
+    logged_in, started, device_client, user
+):
+    page = enter(logged_in, started["user_code"])
+    logged_in.post("/device", {"allow": "1", "shown": page.context["shown"]})
+
+    user.set_password("a brand new password 4567")
+    user.save()
+
+    assert poll(Client(), device_client, started["device_code"]).json()["error"] == "access_denied"

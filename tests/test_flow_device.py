@@ -387,9 +387,9 @@ def test_deactivated_person_gets_no_tokens(client, device_client, user):
     code = start(client, device_client).json()["device_code"]
     approve(code, user)
     user.is_active = False
-    user.save()
+    user.save()  # revokes the person's tokens, and denies what they approved and the device has not collected
 
-    assert poll(client, device_client, code).json()["error"] == "invalid_grant"
+    assert poll(client, device_client, code).json()["error"] == "access_denied"
 
 
 def test_issuing_is_recorded_in_the_audit_log(client, device_client, user):

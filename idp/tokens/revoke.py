@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from oauth2_provider.models import get_device_grant_model
 from oauth2_provider.models import (
     revoke_access_token as revoke_access_token_and_its_refresh_token,
 )
@@ -73,7 +74,8 @@ def revoke_tokens(*, user=None, client=None, refresh_only: bool = False) -> int:
     ``refresh_only``, the access tokens too; return how many tokens were live.
 
     Give ``user``, ``client`` or both: all of a person's tokens, all of a client's, or one pairing.
-    A family's access tokens go with it, also when ``refresh_only``. The caller records why.
+    A family's access tokens go with it, also when ``refresh_only``; so does a device grant
+    approved (or, for a client, asked for) and not yet collected. The caller records why.
     """
     if user is None and client is None:
         raise ValueError("revoke_tokens needs a user, a client or both.")
@@ -88,4 +90,9 @@ def revoke_tokens(*, user=None, client=None, refresh_only: bool = False) -> int:
             token.revoke()
         if not refresh_only:
             access.delete()
+        # A device grant approved but not yet collected would still mint tokens at its next poll.
+        DeviceGrant = get_device_grant_model()
+        DeviceGrant.objects.filter(**owner, used_at__isnull=True).exclude(status=DeviceGrant.DENIED).update(
+            status=DeviceGrant.DENIED
+        )
     return count
