@@ -180,3 +180,24 @@ def test_endpoints_need_no_csrf_token_without_the_credential_middleware(service_
         HTTP_AUTHORIZATION=basic_auth(service_client.client_id),
     )
     assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize("path", ["/token", "/revoke", "/introspect", "/device-authorization"])
+def test_error_reports_never_show_the_secrets_posted_to_a_credential_endpoint(client, db, path):
+    """Django's error mail and error trackers read POST through the reporter filter (review F4)."""
+    from django.views.debug import SafeExceptionReporterFilter
+
+    secrets_posted = {
+        "code": "a-code",
+        "code_verifier": "a-verifier",
+        "refresh_token": "a-refresh-token",
+        "device_code": "a-device-code",
+        "token": "a-token",
+        "client_secret": "a-secret",
+        "grant_type": "authorization_code",
+    }
+    request = client.post(path, secrets_posted).wsgi_request
+    shown = SafeExceptionReporterFilter().get_post_parameters(request)
+    assert shown["grant_type"] == "authorization_code"
+    for name in secrets_posted.keys() - {"grant_type"}:
+        assert shown[name] == SafeExceptionReporterFilter.cleansed_substitute, name

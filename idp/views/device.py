@@ -14,7 +14,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -48,7 +47,6 @@ class DeviceAuthorizationView(FormEndpointMixin, View):
 
     http_method_names = ["post"]
 
-    @method_decorator(sensitive_post_parameters("client_secret"))
     def post(self, request: HttpRequest) -> HttpResponse:
         base = verification_uri()
         endpoint = IdpDeviceAuthorizationEndpoint(

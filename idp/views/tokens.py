@@ -81,6 +81,19 @@ def form_problem(request: HttpRequest) -> str | None:
     return None
 
 
+# What an error report (Django's mail to ADMINS, an error tracker) must not show of these forms.
+SECRET_PARAMETERS = (
+    "client_secret",
+    "client_assertion",
+    "code",
+    "code_verifier",
+    "refresh_token",
+    "device_code",
+    "token",
+    "password",
+)
+
+
 class FormEndpointMixin:
     """POST-only endpoints taking an OAuth form: every refusal of the request itself is JSON.
 
@@ -90,6 +103,7 @@ class FormEndpointMixin:
 
     @method_decorator(csrf_exempt)
     @method_decorator(login_not_required)
+    @method_decorator(sensitive_post_parameters(*SECRET_PARAMETERS))
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method == "POST":
             problem = form_problem(request)
@@ -210,7 +224,6 @@ class IdpTokenView(FormEndpointMixin, TokenView):
             return oauth_error("unsupported_grant_type", "This grant type is not supported here.")
         return self.authorization_flow_token_response(request, *args, **kwargs)
 
-    @method_decorator(sensitive_post_parameters("password", "client_secret"))
     def authorization_flow_token_response(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         _url, headers, body, status = self.create_token_response(request)
         if status == 200 and app_authorized.has_listeners():
