@@ -62,6 +62,17 @@ def test_tampered_hint_gets_a_page(logged_in, tokens):
     assert "Location" not in response
 
 
+@pytest.mark.parametrize("junk", ["\x7f\x7f", "%", " ", "="])
+def test_a_hint_with_junk_inserted_is_not_taken_for_the_genuine_one(logged_in, tokens, junk):
+    """jwcrypto's lenient base64 skips characters outside the alphabet (found by the fuzz test)."""
+    header, payload, signature = tokens["id_token"].split(".")
+    hint = f"{header}.{junk}{payload}.{signature}"
+    response = logged_in.get("/end-session", {"id_token_hint": hint, "post_logout_redirect_uri": POST_LOGOUT})
+    assert response.status_code == 400
+    assert "Location" not in response
+    assert "_auth_user_id" in logged_in.session  # still signed in
+
+
 def test_garbage_hint_gets_a_page_not_a_500(logged_in):
     response = logged_in.get(
         "/end-session", {"id_token_hint": "garbage", "post_logout_redirect_uri": POST_LOGOUT}

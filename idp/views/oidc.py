@@ -9,12 +9,18 @@ from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from oauth2_provider.exceptions import InvalidOIDCClientError, InvalidOIDCRedirectURIError, OIDCError
+from oauth2_provider.exceptions import (
+    InvalidIDTokenError,
+    InvalidOIDCClientError,
+    InvalidOIDCRedirectURIError,
+    OIDCError,
+)
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import RPInitiatedLogoutView, UserInfoView
 
 from ..db import lookups
 from ..discovery import document_bytes
+from ..id_tokens import COMPACT_JWS
 from ..keys import jwks_document
 from .tokens import form_problem
 
@@ -126,6 +132,14 @@ class IdpRPInitiatedLogoutView(RPInitiatedLogoutView):
             super().validate_post_logout_redirect_uri(application, post_logout_redirect_uri)
         except ValueError as exc:
             raise InvalidOIDCRedirectURIError("post_logout_redirect_uri is not a valid URI.") from exc
+
+    def validate_logout_request_user(self, id_token_hint, client_id):
+        """DOT's check, taking only the exact compact serialization as a hint (``id_tokens.COMPACT_JWS``):
+        jwcrypto's lenient base64 would read a hint with junk inserted as the genuine one it was made
+        from, as the authorization endpoint's ``id_token_hint`` already refuses."""
+        if id_token_hint and not COMPACT_JWS.fullmatch(id_token_hint):
+            raise InvalidIDTokenError()
+        return super().validate_logout_request_user(id_token_hint, client_id)
 
     def get_request_application(self, id_token, client_id):
         """The client ``client_id`` names, else the ID token's. A client_id that names none (a NUL byte
