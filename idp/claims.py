@@ -99,7 +99,7 @@ def _address(user) -> dict[str, str] | None:
 def _claim_value(user, claim: str) -> Any:
     match claim:
         case "sub":
-            return str(user.sub)
+            return None  # a client's own value: idp.subjects.sub_for, added by the caller
         case "name":
             return user.get_full_name() or None
         case "given_name":
@@ -135,9 +135,12 @@ def claims_for(user, *, scopes: Iterable[str]) -> dict[str, Any]:
     return claim_values(user, claim_names_for(scopes))
 
 
-def userinfo_claims(user, *, scopes: Iterable[str], claims_request: Any) -> dict[str, Any]:
-    """The claims a token's scopes release, plus those the RP asked for by name at consent (Core 5.5)."""
-    claims = claims_for(user, scopes=scopes)
+def userinfo_claims(user, *, client, scopes: Iterable[str], claims_request: Any) -> dict[str, Any]:
+    """``sub`` as ``client`` sees it, the claims the token's scopes release, and those the RP asked for
+    by name at consent (Core 5.5)."""
+    from .subjects import sub_for
+
+    claims = {"sub": sub_for(user, client), **claims_for(user, scopes=scopes)}
     claims.update(claim_values(user, requested_claims(claims_request, targets=("userinfo",))))
     return claims
 

@@ -43,7 +43,7 @@ def test_openid_configuration_advertises_only_what_works(client):
     assert doc["code_challenge_methods_supported"] == ["S256"]
     assert doc["grant_types_supported"] == ["authorization_code", "refresh_token", "client_credentials"]
     assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
-    assert doc["subject_types_supported"] == ["public"]
+    assert doc["subject_types_supported"] == ["public", "pairwise"]
     assert set(doc["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic", "client_secret_post", "none",
     }  # fmt: skip

@@ -24,12 +24,12 @@ class UserAdmin(ChangesByOperatorMixin, HttpsUrlsMixin, DjangoUserAdmin):
     permissions) or change a superuser's account at all; every privilege change is recorded.
     """
 
-    readonly_fields = ("sub", "updated_at", "last_login", "date_joined")
-    list_display = ("username", "email", "first_name", "last_name", "is_staff", "sub")
-    search_fields = ("username", "email", "first_name", "last_name", "sub")
+    readonly_fields = ("subject", "updated_at", "last_login", "date_joined")
+    list_display = ("username", "email", "first_name", "last_name", "is_staff", "subject")
+    search_fields = ("username", "email", "first_name", "last_name", "idp_subject__value")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        ("OpenID Connect", {"fields": ("sub", "email_verified", "updated_at")}),
+        ("OpenID Connect", {"fields": ("subject", "email_verified", "updated_at")}),
         (
             "Profile claims",
             {
@@ -41,6 +41,14 @@ class UserAdmin(ChangesByOperatorMixin, HttpsUrlsMixin, DjangoUserAdmin):
         ),
         ("Address", {"fields": ("street_address", "locality", "region", "postal_code", "country")}),
     )  # fmt: skip
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("idp_subject")
+
+    @admin.display(description="public subject identifier")
+    def subject(self, obj) -> str:
+        subject = getattr(obj, "idp_subject", None) if obj is not None and obj.pk else None
+        return subject.value if subject is not None else "(made when first needed)"
 
     def get_readonly_fields(self, request, obj=None):
         fields = tuple(super().get_readonly_fields(request, obj))

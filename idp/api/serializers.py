@@ -31,7 +31,7 @@ class AddressSerializer(serializers.Serializer):
 class MeSerializer(serializers.Serializer):
     """The token's person: ``sub`` and the OIDC claims the token's scopes release (empty ones left out)."""
 
-    sub = serializers.UUIDField()
+    sub = serializers.CharField()
     name = serializers.CharField(required=False)
     given_name = serializers.CharField(required=False)
     family_name = serializers.CharField(required=False)
@@ -80,6 +80,7 @@ class ConsentSerializer(serializers.ModelSerializer):
 class UserSerializer(serializers.ModelSerializer):
     """A user account as the directory shows it to services."""
 
+    sub = serializers.SerializerMethodField(help_text="The subject identifier this client sees.")
     given_name = serializers.CharField(source="first_name")
     family_name = serializers.CharField(source="last_name")
     name = serializers.CharField(source="get_full_name")
@@ -91,6 +92,11 @@ class UserSerializer(serializers.ModelSerializer):
             "date_joined", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def get_sub(self, user) -> str:
+        from ..subjects import sub_for
+
+        return sub_for(user, self.context["request"].auth.application)
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -25,7 +25,7 @@ _ACCESS_TOKEN = CompiledQuery(
     get_access_token_model,
     lambda checksum: (
         get_access_token_model()
-        .objects.select_related("application", "user")
+        .objects.select_related("application", "user", "user__idp_subject")
         .filter(token_checksum=checksum)[:1]
     ),
 )
@@ -33,13 +33,14 @@ _REFRESH_TOKEN = CompiledQuery(
     get_refresh_token_model,
     lambda checksum: (
         get_refresh_token_model()
-        .objects.select_related("application", "user", "access_token")
+        .objects.select_related("application", "user", "user__idp_subject", "access_token")
         .filter(token_checksum=checksum)
         .order_by("-pk")[:1]
     ),
 )
 _GRANT = CompiledQuery(
-    get_grant_model, lambda code: get_grant_model().objects.select_related("user").filter(code=code)[:1]
+    get_grant_model,
+    lambda code: get_grant_model().objects.select_related("user", "user__idp_subject").filter(code=code)[:1],
 )
 _APPLICATION = CompiledQuery(
     get_application_model,
@@ -52,7 +53,11 @@ _CONSENT = CompiledQuery(
     ],
     kinds=(int, int),
 )
-_USER = CompiledQuery(get_user_model, lambda pk: get_user_model().objects.filter(pk=pk)[:1], kinds=(int,))
+_USER = CompiledQuery(
+    get_user_model,
+    lambda pk: get_user_model().objects.select_related("idp_subject").filter(pk=pk)[:1],
+    kinds=(int,),
+)
 
 # One compiled INSERT per model, made on its first save.
 _INSERTS: dict[type[Model], CompiledInsert] = {}
