@@ -46,7 +46,7 @@ def _kind_fieldsets(kind: str, *, adding: bool) -> list:
         fieldsets.append(("Redirects", {"fields": redirects}))
     policy = []
     if setup.redirects:
-        policy += ["allowed_scopes", "skip_authorization"]
+        policy += ["allowed_scopes", "skip_authorization", "subject_type", "sector_identifier"]
     policy.append("access_token_lifetime")
     if kind == "web":
         policy.append("allow_nonce_instead_of_pkce")
