@@ -36,6 +36,10 @@ DEFAULTS: dict[str, Any] = {
     # used for brute-force lockout and in audit events is the entry that many places from the end.
     # 0: REMOTE_ADDR.
     "TRUSTED_PROXIES": 0,
+    # Where a person's standard claims come from: a dotted path to a subclass of
+    # idp.claims.ClaimsSource. The default reads a plain user model (names, username, email) and
+    # never says an email address is verified.
+    "CLAIMS_SOURCE": "idp.claims.ClaimsSource",
     # --- The pages people see (sign-in, consent, account) ----------------------------------------
     # The name people know this sign-in service by: page titles, header, emails.
     "SITE_NAME": "Django IdP",

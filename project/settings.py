@@ -73,6 +73,8 @@ OAUTH2_PROVIDER = oauth2_provider_settings(
 # What DOT has no setting for (idp.conf.DEFAULTS).
 IDP = {
     "DEMO_DATA_FILE": BASE_DIR / "fixtures" / "demo.json",
+    # This site's user model keeps the whole OpenID profile (phone, address, birthdate ...).
+    "CLAIMS_SOURCE": "project.claims.ProfileClaims",
     "SITE_NAME": os.environ.get("IDP_SITE_NAME", "Django IdP"),
     "SITE_LOGO": os.environ.get("IDP_SITE_LOGO", ""),
     "ACCENT_COLOR": os.environ.get("IDP_ACCENT_COLOR", "#0b57d0"),
