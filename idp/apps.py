@@ -16,7 +16,7 @@ class IdpConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save, pre_save
         from oauth2_provider.models import get_application_model
 
-        from . import accounts, audit, checks, discovery, logs  # noqa: F401  (checks registers checks)
+        from . import accounts, audit, checks, discovery, install_checks, logs  # noqa: F401  (checks register)
         from .sessions import on_user_logged_in
         from .subjects import ensure_subject
 

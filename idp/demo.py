@@ -58,6 +58,8 @@ def load_demo_data(data: dict[str, Any]) -> dict[str, int]:
 
 def demo_credentials_in_use(data: dict[str, Any] | None = None) -> list[str]:
     """Names of demo users and clients that exist here with their public demo passwords or secrets."""
+    if data is None and not idp_settings.DEMO_DATA_FILE:
+        return []
     data = data or read_demo_file()
     User = get_user_model()
     Application = get_application_model()

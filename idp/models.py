@@ -18,6 +18,7 @@ from oauth2_provider.models import (
     AbstractRefreshToken,
     ApplicationManager,
 )
+from oauth2_provider.settings import oauth2_settings
 
 from .redirect_uris import allowed_schemes, is_registered
 from .subject_models import PairwiseSubject, Subject
@@ -222,7 +223,7 @@ class Consent(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents")
     application = models.ForeignKey(
-        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="consents"
+        oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="consents"
     )
     scopes = models.TextField(_("scopes"), help_text=_("Space-separated scopes the person allowed."))
     claims = models.TextField(_("claims"), blank=True, help_text=_("Individually allowed claims."))
@@ -272,7 +273,7 @@ class AuditEvent(models.Model):
     )
     actor_name = models.CharField(_("actor"), max_length=150, blank=True)
     client = models.ForeignKey(
-        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        oauth2_settings.APPLICATION_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
