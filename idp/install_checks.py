@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core import checks
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS
@@ -34,6 +34,8 @@ RECOMMENDED_MIDDLEWARE = {
     "idp.middleware.RequestIdMiddleware": "a request id in every log line, audit event and error page",
     "idp.middleware.SecurityHeadersMiddleware": "the pages' Content-Security-Policy (no inline scripts)",
 }
+CLIENT_SECRET_HASHER = "idp.hashers.ClientSecretHasher"  # noqa: S105 (a class path, not a secret)
+CONTEXT_PROCESSOR = "idp.context_processors.site"
 # DOT's hooks that idp's flows are built on: the validator, the server and the scopes backend.
 DOT_CLASSES = ("OAUTH2_VALIDATOR_CLASS", "OIDC_SERVER_CLASS", "SCOPES_BACKEND_CLASS")
 OAUTH2_PROVIDER_HINT = (
@@ -162,3 +164,52 @@ def check_idp_setting(app_configs, **kwargs) -> list[checks.CheckMessage]:
             id="idp.E016",
         )
     ]
+
+
+@checks.register()
+def check_site_settings(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """Client secrets can be checked (idp.E017), people can be sent to sign in (idp.E018), and the
+    pages get the site's name and colours (idp.E019)."""
+    from django.shortcuts import resolve_url
+
+    errors = []
+    if CLIENT_SECRET_HASHER not in settings.PASSWORD_HASHERS:
+        errors.append(
+            checks.Error(
+                f"{CLIENT_SECRET_HASHER} is not in PASSWORD_HASHERS: no client secret can be checked.",
+                hint=f'Add "{CLIENT_SECRET_HASHER}" to PASSWORD_HASHERS, after your password hashers '
+                "(a list that starts with Django's defaults if you had none).",
+                id="idp.E017",
+            )
+        )
+    try:
+        reverse("idp:login")
+    except NoReverseMatch:
+        pass  # idp's URLs are not included: idp.E014 says so
+    else:
+        try:
+            resolve(resolve_url(settings.LOGIN_URL).split("?", 1)[0])
+        except (NoReverseMatch, Resolver404):
+            errors.append(_no_login_page())
+    processors = [
+        processor
+        for engine in settings.TEMPLATES
+        for processor in engine.get("OPTIONS", {}).get("context_processors", [])
+    ]
+    if CONTEXT_PROCESSOR not in processors:
+        errors.append(
+            checks.Error(
+                f"{CONTEXT_PROCESSOR} is not among the templates' context processors: idp's pages need it.",
+                hint=f'Add "{CONTEXT_PROCESSOR}" to TEMPLATES[0]["OPTIONS"]["context_processors"].',
+                id="idp.E019",
+            )
+        )
+    return errors
+
+
+def _no_login_page() -> checks.CheckMessage:
+    return checks.Error(
+        f"LOGIN_URL ({settings.LOGIN_URL!r}) is no page of this site: nobody can sign in to authorize.",
+        hint='LOGIN_URL = "idp:login" (or your own sign-in page).',
+        id="idp.E018",
+    )

@@ -249,7 +249,7 @@ def test_a_misplaced_credential_middleware_is_e010(settings, neighbour, place):
     assert neighbour in message.msg
 
 
-# --- idp.E011..idp.E016, idp.W003: installing idp into a site (idp/install_checks.py) --------------------
+# --- idp.E011..idp.E019, idp.W003: installing idp into a site (idp/install_checks.py) --------------------
 
 
 @pytest.mark.django_db
@@ -315,3 +315,23 @@ def test_an_idp_setting_that_is_not_a_dict_is_e015(settings):
 def test_a_claims_source_that_cannot_serve_is_e016(settings, path):
     settings.IDP = {**settings.IDP, "CLAIMS_SOURCE": path}
     assert idp_check_ids() == ["idp.E016"]
+
+
+@pytest.mark.django_db
+def test_without_the_client_secret_hasher_is_e017(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    assert idp_check_ids() == ["idp.E017"]
+
+
+@pytest.mark.django_db
+def test_a_login_url_that_is_no_page_is_e018(settings):
+    settings.LOGIN_URL = "/accounts/login/"
+    assert idp_check_ids() == ["idp.E018"]
+
+
+@pytest.mark.django_db
+def test_without_the_site_context_processor_is_e019(settings):
+    engine = settings.TEMPLATES[0]
+    options = {**engine["OPTIONS"], "context_processors": engine["OPTIONS"]["context_processors"][:-1]}
+    settings.TEMPLATES = [{**engine, "OPTIONS": options}]
+    assert idp_check_ids() == ["idp.E019"]
