@@ -88,7 +88,7 @@ if _rates := env_list("IDP_API_THROTTLE_RATES"):
         for name, rate in (item.split("=", 1) for item in _rates)
     }
 
-AUTH_USER_MODEL = "idp.User"
+AUTH_USER_MODEL = "accounts.User"
 OAUTH2_PROVIDER_APPLICATION_MODEL = "idp.Application"
 OAUTH2_PROVIDER_GRANT_MODEL = "idp.Grant"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "idp.AccessToken"
@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "project.accounts",
     "idp",
 ]
 

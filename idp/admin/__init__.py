@@ -11,21 +11,24 @@ from ..install_checks import idp_models_in_place
 if idp_models_in_place():
     from .audit import AuditEventAdmin
     from .clients import IdpApplicationAdmin
+    from .common import HttpsUrlsMixin
     from .consents import ConsentAdmin
     from .one_time_secret import ONE_TIME_SECRET, ONE_TIME_SECRET_SECONDS
     from .tokens import IdpAccessTokenAdmin, IdpGrantAdmin, IdpIDTokenAdmin, IdpRefreshTokenAdmin
-    from .users import IdpGroupAdmin, UserAdmin
+    from .users import IdpGroupAdmin, IdpUserAdmin, IdpUserAdminMixin
 
 __all__ = [
     "ONE_TIME_SECRET",
     "ONE_TIME_SECRET_SECONDS",
     "AuditEventAdmin",
     "ConsentAdmin",
+    "HttpsUrlsMixin",
     "IdpAccessTokenAdmin",
     "IdpApplicationAdmin",
     "IdpGrantAdmin",
     "IdpGroupAdmin",
     "IdpIDTokenAdmin",
     "IdpRefreshTokenAdmin",
-    "UserAdmin",
+    "IdpUserAdmin",
+    "IdpUserAdminMixin",
 ]

@@ -18,6 +18,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
+        # The site's user model, which the tokens, codes and clients below point at (idp.User
+        # until idp had no user model: see 0009_user_model_leaves_idp).
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
