@@ -16,6 +16,8 @@ import site
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -63,18 +65,26 @@ def venv(tmp_path_factory) -> Path:
     return python
 
 
-def database_url(tmp_path: Path, name: str) -> str:
+@contextmanager
+def database_url(tmp_path: Path, name: str) -> Iterator[str]:
+    """SQLite in a file, or a fresh PostgreSQL database beside the test one, dropped afterwards."""
     configured = os.environ.get("DATABASE_URL", "")
     if not configured.startswith("postgres"):
-        return f"sqlite:///{tmp_path / 'site.sqlite3'}"
+        yield f"sqlite:///{tmp_path / 'site.sqlite3'}"
+        return
     import psycopg
 
     parts = urlsplit(configured)
     database = f"{parts.path.lstrip('/')}_{name}"
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as connection:
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{database}"')
-    return urlunsplit(parts._replace(path=f"/{database}"))
+    try:
+        yield urlunsplit(parts._replace(path=f"/{database}"))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 @pytest.mark.parametrize(
@@ -90,12 +100,14 @@ def test_a_person_of_the_existing_site_signs_in_to_a_relying_party(venv, tmp_pat
     env = {
         key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "IDP_", "PYTHON"))
     }
-    env.update(
-        DJANGO_SETTINGS_MODULE=settings_module,
-        DATABASE_URL=database_url(tmp_path, settings_module.replace(".", "_")),
-        IDP_ISSUER=issuer,
-        DJANGO_SUPERUSER_PASSWORD=PASSWORD,
-    )
+    env.update(DJANGO_SETTINGS_MODULE=settings_module, IDP_ISSUER=issuer, DJANGO_SUPERUSER_PASSWORD=PASSWORD)
+    with database_url(tmp_path, settings_module.replace(".", "_")) as url:
+        follow_the_readme(venv, site_dir, {**env, "DATABASE_URL": url}, issuer, username, tmp_path)
+
+
+def follow_the_readme(venv: Path, site_dir: Path, env: dict, issuer: str, username: str, tmp_path: Path):
+    """The README's steps, in its order; then serve, and sign alice in from a relying party."""
+    port = urlsplit(issuer).port
 
     def manage(*args: str) -> str:
         result = subprocess.run(
@@ -108,7 +120,6 @@ def test_a_person_of_the_existing_site_signs_in_to_a_relying_party(venv, tmp_pat
     installed = subprocess.run(where, cwd=site_dir, env=env, capture_output=True, text=True, check=True)
     assert str(venv.parent.parent) in installed.stdout  # the wheel's idp, not this checkout's
 
-    # The README's steps, in its order.
     manage("idp_keys", "generate", "--out", "signing-key.pem")
     manage("migrate")
     assert "no issues" in manage("check")
