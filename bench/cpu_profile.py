@@ -117,7 +117,7 @@ def run(args, tmp: Path, database_url: str) -> None:
 
     call_command("migrate", "--noinput", verbosity=0)
     call_command("idp_load_demo", verbosity=0)
-    from idp.models import User
+    from project.accounts.models import User
 
     person = User.objects.create(username="profiler")
     person.set_password("profiler-password")

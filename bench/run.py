@@ -68,7 +68,7 @@ def main() -> None:
                 "shell",
                 "-c",
                 (
-                    "from idp.models import User\n"
+                    "from project.accounts.models import User\n"
                     f"for name in {users!r}:\n"
                     "    u, _ = User.objects.get_or_create(username=name)\n"
                     "    u.set_password('bench-password-' + name); u.save()\n"

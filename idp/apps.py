@@ -16,8 +16,9 @@ class IdpConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save, pre_save
         from oauth2_provider.models import get_application_model
 
-        from . import accounts, audit, checks, discovery, logs  # noqa: F401  (checks registers checks)
+        from . import accounts, audit, checks, discovery, install_checks, logs  # noqa: F401  (checks register)
         from .sessions import on_user_logged_in
+        from .subjects import ensure_subject
 
         # After the server's access log line (runserver's django.server logger reads the id then).
         request_finished.connect(logs.end_request, dispatch_uid="idp.logs.end_request")
@@ -33,6 +34,7 @@ class IdpConfig(AppConfig):
         post_delete.connect(accounts.record_person_deleted, sender=User, dispatch_uid="idp.accounts.deleted")
         setting_changed.connect(discovery.forget_documents, dispatch_uid="idp.discovery.forget_documents")
         user_logged_in.connect(on_user_logged_in, dispatch_uid="idp.sessions.record_authentication")
+        user_logged_in.connect(ensure_subject, dispatch_uid="idp.subjects.ensure_subject")
         user_logged_in.connect(audit.on_user_logged_in, dispatch_uid="idp.audit.sign_in")
         user_login_failed.connect(audit.on_user_login_failed, dispatch_uid="idp.audit.sign_in_failed")
         if apps.is_installed("axes"):

@@ -44,7 +44,7 @@ class UsernameOrEmailBackend(ModelBackend):
         from .db.lookups import user as find_user
 
         try:
-            user = find_user(int(user_id))
+            user = find_user(user_id)
         except (TypeError, ValueError):
             return None
         return user if user is not None and self.user_can_authenticate(user) else None

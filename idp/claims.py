@@ -1,11 +1,16 @@
-"""The scope -> claims catalogue (OIDC Core 5.4), used by ID tokens, userinfo, consent and discovery."""
+"""The scope -> claims catalogue (OIDC Core 5.4), and the replaceable source of a person's claims."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
+
+from .conf import idp_settings
 
 # What a person is told each scope lets a client see, and which claims it releases.
 SCOPES: dict[str, dict[str, Any]] = {
@@ -66,11 +71,77 @@ USER_SCOPES = OPENID_SCOPES | {"consents:manage"}
 SERVICE_SCOPES = frozenset({"users:read"})
 
 
+class ClaimsSource:
+    """Where a person's standard claims come from: a plain Django user model, read as it is.
+
+    Subclass it and name the subclass in ``IDP["CLAIMS_SOURCE"]`` (as DOT's
+    ``OAUTH2_VALIDATOR_CLASS``): list the claims it can back in ``claims`` and give each a method
+    ``claim_<name>(user)`` (or none, where the user has an attribute of that name). Only the listed
+    claims are released and advertised (``claims_supported``); a value of None or "" is left out.
+    ``email_verified`` is never released here: only a source that knows an address was verified may
+    say so.
+    """
+
+    @functools.cached_property
+    def claims(self) -> tuple[str, ...]:
+        """What the site's user model has: first and last name, username and email, where present."""
+        User = get_user_model()
+        fields = {field.name for field in User._meta.get_fields()}
+        names = []
+        if {"first_name", "last_name"} <= fields:
+            names.append("name")
+        names += [claim for claim, field in _PLAIN_FIELDS.items() if field in fields]
+        if User.get_email_field_name() in fields:
+            names.append("email")
+        return tuple(names)
+
+    def values(self, user, names: Iterable[str]) -> dict[str, Any]:
+        """The named claims about ``user`` this source backs and that have a value."""
+        backed = set(self.claims)
+        values = {name: self.value(user, name) for name in dict.fromkeys(names) if name in backed}
+        return {name: value for name, value in values.items() if value not in (None, "")}
+
+    def value(self, user, claim: str) -> Any:
+        """``claim_<claim>(user)``, else the user's attribute of that name, else None."""
+        method = getattr(self, f"claim_{claim}", None)
+        return method(user) if method is not None else getattr(user, claim, None)
+
+    def claim_name(self, user) -> str | None:
+        return user.get_full_name()
+
+    def claim_given_name(self, user) -> str | None:
+        return user.first_name
+
+    def claim_family_name(self, user) -> str | None:
+        return user.last_name
+
+    def claim_preferred_username(self, user) -> str | None:
+        return user.username
+
+    def claim_email(self, user) -> str | None:
+        return getattr(user, get_user_model().get_email_field_name())
+
+
+# Claims the default source reads straight from a model field of the same meaning.
+_PLAIN_FIELDS = {"given_name": "first_name", "family_name": "last_name", "preferred_username": "username"}
+
+
+@functools.cache
+def _source(path: str) -> ClaimsSource:
+    return import_string(path)()
+
+
+def claims_source() -> ClaimsSource:
+    """The configured claims source (``IDP["CLAIMS_SOURCE"]``), made once per class."""
+    return _source(idp_settings.CLAIMS_SOURCE)
+
+
 def supported_claims() -> list[str]:
-    """Every claim some scope can release, for ``claims_supported``."""
+    """Every claim some scope can release and the claims source backs, for ``claims_supported``."""
+    backed = {"sub", *claims_source().claims}
     seen: dict[str, None] = {}
     for spec in SCOPES.values():
-        seen.update(dict.fromkeys(spec["claims"]))
+        seen.update(dict.fromkeys(claim for claim in spec["claims"] if claim in backed))
     return list(seen)
 
 
@@ -80,54 +151,12 @@ def claim_names_for(scopes: Iterable[str]) -> list[str]:
     return [claim for scope, spec in SCOPES.items() if scope in granted for claim in spec["claims"]]
 
 
-def _address(user) -> dict[str, str] | None:
-    parts = {
-        "street_address": user.street_address,
-        "locality": user.locality,
-        "region": user.region,
-        "postal_code": user.postal_code,
-        "country": user.country,
-    }
-    parts = {key: value for key, value in parts.items() if value}
-    if not parts:
-        return None
-    lines = [user.street_address, " ".join(filter(None, [user.postal_code, user.locality])), user.region]
-    lines.append(user.country)
-    return {"formatted": "\n".join(line for line in lines if line), **parts}
-
-
-def _claim_value(user, claim: str) -> Any:
-    match claim:
-        case "sub":
-            return str(user.sub)
-        case "name":
-            return user.get_full_name() or None
-        case "given_name":
-            return user.first_name or None
-        case "family_name":
-            return user.last_name or None
-        case "preferred_username":
-            return user.get_username()
-        case "updated_at":
-            return int(user.updated_at.timestamp()) if user.updated_at else None
-        case "birthdate":
-            return user.birthdate.isoformat() if user.birthdate else None
-        case "email":
-            return user.email or None
-        case "email_verified":
-            return bool(user.email_verified) if user.email else None
-        case "phone_number_verified":
-            return bool(user.phone_number_verified) if user.phone_number else None
-        case "address":
-            return _address(user)
-        case _:
-            return getattr(user, claim, None) or None
-
-
 def claim_values(user, names: Iterable[str]) -> dict[str, Any]:
-    """The named claims about ``user``, leaving out those with no value."""
-    values = {claim: _claim_value(user, claim) for claim in dict.fromkeys(names)}
-    return {claim: value for claim, value in values.items() if value is not None}
+    """The named claims about ``user`` that the claims source backs, leaving out those with no value.
+
+    ``sub`` is not among them: it depends on the client (``idp.subjects.sub_for``).
+    """
+    return claims_source().values(user, (name for name in names if name != "sub"))
 
 
 def claims_for(user, *, scopes: Iterable[str]) -> dict[str, Any]:
@@ -135,9 +164,12 @@ def claims_for(user, *, scopes: Iterable[str]) -> dict[str, Any]:
     return claim_values(user, claim_names_for(scopes))
 
 
-def userinfo_claims(user, *, scopes: Iterable[str], claims_request: Any) -> dict[str, Any]:
-    """The claims a token's scopes release, plus those the RP asked for by name at consent (Core 5.5)."""
-    claims = claims_for(user, scopes=scopes)
+def userinfo_claims(user, *, client, scopes: Iterable[str], claims_request: Any) -> dict[str, Any]:
+    """``sub`` as ``client`` sees it, the claims the token's scopes release, and those the RP asked for
+    by name at consent (Core 5.5)."""
+    from .subjects import sub_for
+
+    claims = {"sub": sub_for(user, client), **claims_for(user, scopes=scopes)}
     claims.update(claim_values(user, requested_claims(claims_request, targets=("userinfo",))))
     return claims
 

@@ -23,6 +23,8 @@ PLAIN_FIELDS: dict[str, tuple[str, Any]] = {
     "client_uri": ("client_uri", ""),
     "policy_uri": ("policy_uri", ""),
     "tos_uri": ("tos_uri", ""),
+    "subject_type": ("subject_type", "public"),
+    "sector_identifier": ("sector_identifier", ""),
 }
 SETTINGS = ("redirect_uris", "post_logout_redirect_uris", "allowed_origins", "allowed_scopes")
 KNOWN_KEYS = {

@@ -14,11 +14,8 @@ from oauth2_provider.models import get_application_model
 from .client_import import apply_client_specs
 from .conf import idp_settings
 
-USER_FIELDS = {
-    "email", "email_verified", "first_name", "last_name", "middle_name", "nickname", "website", "gender",
-    "birthdate", "zoneinfo", "locale", "phone_number", "phone_number_verified", "street_address",
-    "locality", "region", "postal_code", "country", "is_staff", "is_superuser",
-}  # fmt: skip
+# A demo user's keys that are not fields to copy onto the user model as they are.
+NOT_FIELDS = {"username", "password"}
 
 
 # Stands for the issuer in a demo redirect URI, e.g. the API docs' OAuth 2 redirect page.
@@ -38,9 +35,10 @@ def read_demo_file(path: Path | None = None) -> dict[str, Any]:
 def load_demo_data(data: dict[str, Any]) -> dict[str, int]:
     """Create or update the demo users and clients; running it twice changes nothing more."""
     User = get_user_model()
+    fields = {field.name for field in User._meta.get_fields()}
     for spec in data["users"]:
-        user, _ = User.objects.get_or_create(username=spec["username"])
-        for field in USER_FIELDS & spec.keys():
+        user, _ = User.objects.get_or_create(**{User.USERNAME_FIELD: spec["username"]})
+        for field in (spec.keys() - NOT_FIELDS) & fields:
             setattr(user, field, spec[field])
         if not user.check_password(spec["password"]):
             user.set_password(spec["password"])
@@ -58,11 +56,14 @@ def load_demo_data(data: dict[str, Any]) -> dict[str, int]:
 
 def demo_credentials_in_use(data: dict[str, Any] | None = None) -> list[str]:
     """Names of demo users and clients that exist here with their public demo passwords or secrets."""
+    if data is None and not idp_settings.DEMO_DATA_FILE:
+        return []
     data = data or read_demo_file()
     User = get_user_model()
     Application = get_application_model()
     found = []
-    users = {u.username: u for u in User.objects.filter(username__in=[s["username"] for s in data["users"]])}
+    names = [spec["username"] for spec in data["users"]]
+    users = {u.get_username(): u for u in User.objects.filter(**{f"{User.USERNAME_FIELD}__in": names})}
     for spec in data["users"]:
         user = users.get(spec["username"])
         if user is not None and user.check_password(spec["password"]):

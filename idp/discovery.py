@@ -13,11 +13,10 @@ from .authorization import PROMPT_VALUES, RESPONSE_MODES
 from .claims import supported_claims
 from .conf import RESPONSE_TYPES, TOKEN_ENDPOINT_AUTH_METHODS, idp_settings
 from .keys import ALGORITHM
+from .subjects import SUBJECT_TYPES
 
 # PKCE: the authorization endpoint and the code's save-time check accept S256 alone.
 CODE_CHALLENGE_METHODS = ("S256",)
-# A person's ``sub`` is the same towards every client (``User.sub``): public, never pairwise.
-SUBJECT_TYPES = ("public",)
 # Claims every ID token may carry besides those the scopes release (idp.claims).
 ID_TOKEN_CLAIMS = ("iss", "aud", "exp", "iat", "auth_time", "nonce", "azp")
 # Settings the documents are derived from: a change to either computes them again.

@@ -30,13 +30,20 @@ class ClientForm(forms.ModelForm):
         help_text="The scopes this client may ask for. Check only what it needs.",
     )
 
+    subject_type = forms.ChoiceField(
+        choices=[("public", "Public: one sub per person"), ("pairwise", "Pairwise: one sub per sector")],
+        required=False,
+        help_text="Pairwise: clients of unrelated sites cannot correlate a person (OIDC Core 8). "
+        "Changing it later changes every sub the client has seen.",
+    )
+
     class Meta:
         model = get_application_model()
         fields = (
             "name", "client_id", "redirect_uris", "post_logout_redirect_uris", "allowed_origins",
             "allowed_scopes", "skip_authorization", "access_token_lifetime", "allow_nonce_instead_of_pkce",
             "is_resource_server", "is_active", "is_verified", "logo_uri", "client_uri", "policy_uri",
-            "tos_uri",
+            "tos_uri", "subject_type", "sector_identifier",
         )  # fmt: skip
         formfield_callback = https_url_formfield
         widgets = {
@@ -56,6 +63,7 @@ class ClientForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.initial.setdefault("subject_type", self.instance.subject_type)
         if "allowed_scopes" not in self._meta.fields:
             del self.fields["allowed_scopes"]  # declared here, so listed even where the kind omits it
         if self.instance.pk is None:
@@ -66,6 +74,10 @@ class ClientForm(forms.ModelForm):
             self.initial["allowed_scopes"] = self.instance.allowed_scopes.split() or list(SCOPES)
         if "client_id" in self.fields:
             self.fields["client_id"].help_text = "Keep the generated one, or choose a readable name."
+
+    def clean_subject_type(self) -> str:
+        """Left unset (a form that does not show it): the client stays public, the default."""
+        return self.cleaned_data.get("subject_type") or "public"
 
     @property
     def kind(self) -> str:

@@ -13,6 +13,7 @@ from jwcrypto.common import JWException
 from .claims import claim_values, requested_claims
 from .conf import idp_settings
 from .keys import verification_key
+from .subjects import sub_for
 
 # RFC 7515 §7.1: three base64url segments. jwcrypto decodes each with Python's lenient base64, which
 # skips characters outside the alphabet, and verifies the signature over the segments re-encoded: a
@@ -27,7 +28,7 @@ def id_token_claims(user, *, client, claims_request, auth_time: datetime, amr, e
     """
     claims = claim_values(user, requested_claims(claims_request, targets=("id_token",)))
     claims.update(
-        sub=str(user.sub),
+        sub=sub_for(user, client),
         iss=idp_settings.ISSUER,
         exp=int(expires.timestamp()),
         auth_time=int(auth_time.timestamp()),

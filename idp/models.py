@@ -1,12 +1,8 @@
-"""What DOT does not have: the user (stable opaque ``sub``), and DOT's models swapped to carry auth time."""
+"""What DOT does not have: sub, consent, client metadata, audit events; DOT's models swapped."""
 
 from __future__ import annotations
 
-import uuid
-from urllib.parse import urlsplit
-
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,32 +15,12 @@ from oauth2_provider.models import (
     AbstractRefreshToken,
     ApplicationManager,
 )
+from oauth2_provider.settings import oauth2_settings
 
-from .conf import is_loopback_url
-from .redirect_uris import same_but_loopback_port
+from .redirect_uris import allowed_schemes, is_registered
+from .subject_models import PairwiseSubject, Subject
 
-
-class User(AbstractUser):
-    """A person who signs in here. ``sub`` is their stable, opaque identifier towards every client."""
-
-    sub = models.UUIDField(_("subject identifier"), default=uuid.uuid4, unique=True, editable=False)
-    email_verified = models.BooleanField(_("email verified"), default=False)
-    middle_name = models.CharField(_("middle name"), max_length=150, blank=True)
-    nickname = models.CharField(_("nickname"), max_length=150, blank=True)
-    picture = models.URLField(_("picture URL"), blank=True)
-    website = models.URLField(_("website"), blank=True)
-    gender = models.CharField(_("gender"), max_length=32, blank=True)
-    birthdate = models.DateField(_("birthdate"), null=True, blank=True)
-    zoneinfo = models.CharField(_("time zone"), max_length=64, blank=True, help_text="e.g. Europe/Paris")
-    locale = models.CharField(_("locale"), max_length=35, blank=True, help_text="e.g. en-US")
-    phone_number = models.CharField(_("phone number"), max_length=32, blank=True, help_text="E.164")
-    phone_number_verified = models.BooleanField(_("phone number verified"), default=False)
-    street_address = models.TextField(_("street address"), blank=True)
-    locality = models.CharField(_("city"), max_length=150, blank=True)
-    region = models.CharField(_("region"), max_length=150, blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=32, blank=True)
-    country = models.CharField(_("country"), max_length=150, blank=True)
-    updated_at = models.DateTimeField(_("profile updated"), auto_now=True)
+__all__ = ["PairwiseSubject", "Subject"]  # defined apart, to keep this module short
 
 
 class Application(AbstractApplication):
@@ -67,6 +43,19 @@ class Application(AbstractApplication):
         max_length=5,
         choices=[(AbstractApplication.RS256_ALGORITHM, _("RSA with SHA-2 256"))],
         default=AbstractApplication.RS256_ALGORITHM,
+    )
+    subject_type = models.CharField(
+        _("subject type"),
+        max_length=8,
+        choices=[("public", _("Public: one sub per person")), ("pairwise", _("Pairwise: one per sector"))],
+        default="public",
+        help_text=_("Pairwise: clients of different sectors cannot correlate a person (OIDC Core 8)."),
+    )
+    sector_identifier = models.CharField(
+        _("sector identifier"),
+        max_length=255,
+        blank=True,
+        help_text=_("Pairwise only: the host whose clients share a sub. Empty: the redirect URIs' host."),
     )
     is_resource_server = models.BooleanField(
         _("resource server"),
@@ -114,6 +103,12 @@ class Application(AbstractApplication):
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
 
+    def clean(self) -> None:
+        super().clean()
+        from .subjects import settle_sector
+
+        settle_sector(self)
+
     def is_usable(self, request) -> bool:
         """DOT asks this before any grant or bearer token of the client is honoured."""
         return self.is_active
@@ -135,29 +130,11 @@ class Application(AbstractApplication):
         ) and super().post_logout_redirect_uri_allowed(uri)
 
     def _registered(self, uri: str, registered: str) -> bool:
-        """Simple string comparison (OIDC Core 3.1.2.1), but for RFC 8252 §7.3's loopback port.
-
-        DOT lets a request pick any port of any client's ``http://127.0.0.1`` or ``http://[::1]``
-        redirect URI (and compares parsed parts, so ``:08765`` is ``:8765``). Only a native app
-        needs that, for the ephemeral port it listens on; every other client matches exactly.
-        """
-        uris = registered.split()
-        if uri in uris:
-            return True
-        if self.kind != self.Kind.NATIVE:
-            return False
-        return any(same_but_loopback_port(uri, allowed) for allowed in uris)
+        return is_registered(uri, registered.split(), native=self.kind == self.Kind.NATIVE)
 
     def get_allowed_schemes(self) -> list[str]:
         """https, plus the schemes of this client's own loopback or private-use redirect URIs."""
-        schemes = {"https"}
-        for uri in (self.redirect_uris + " " + self.post_logout_redirect_uris).split():
-            scheme = urlsplit(uri).scheme
-            if scheme == "http" and is_loopback_url(uri):
-                schemes.add("http")
-            elif scheme and scheme not in {"http", "https"} and "." in scheme:
-                schemes.add(scheme)  # RFC 8252 private-use scheme, e.g. com.example.app
-        return sorted(schemes)
+        return allowed_schemes((self.redirect_uris + " " + self.post_logout_redirect_uris).split())
 
 
 class Grant(AbstractGrant):
@@ -222,7 +199,7 @@ class Consent(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents")
     application = models.ForeignKey(
-        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="consents"
+        oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="consents"
     )
     scopes = models.TextField(_("scopes"), help_text=_("Space-separated scopes the person allowed."))
     claims = models.TextField(_("claims"), blank=True, help_text=_("Individually allowed claims."))
@@ -274,7 +251,7 @@ class AuditEvent(models.Model):
     )
     actor_name = models.CharField(_("actor"), max_length=150, blank=True)
     client = models.ForeignKey(
-        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        oauth2_settings.APPLICATION_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,

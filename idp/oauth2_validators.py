@@ -277,7 +277,9 @@ class IdpOAuth2Validator(ClientAuthentication, OAuth2Validator):
 
     def get_userinfo_claims(self, request) -> dict:
         claims_request = getattr(request.access_token, "claims", None)
-        return userinfo_claims(request.user, scopes=request.scopes, claims_request=claims_request)
+        return userinfo_claims(
+            request.user, client=request.client, scopes=request.scopes, claims_request=claims_request
+        )
 
     def get_oidc_issuer_endpoint(self, request) -> str:
         return idp_settings.ISSUER

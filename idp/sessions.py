@@ -8,6 +8,7 @@ import time
 from django.http import HttpRequest
 
 from .id_tokens import verified_claims
+from .subjects import sub_for
 
 AUTH_TIME_KEY = "idp_auth_time"
 AMR_KEY = "idp_amr"
@@ -44,9 +45,13 @@ def how_signed_in(request: HttpRequest) -> dict:
 
 
 def session_problem(
-    request: HttpRequest, *, max_age: str | None, id_token_hint: str | None
+    request: HttpRequest, *, client, max_age: str | None, id_token_hint: str | None
 ) -> SessionProblem | None:
-    """``max_age`` and ``id_token_hint`` against this signed-in session (OIDC Core 3.1.2.1), or None."""
+    """``max_age`` and ``id_token_hint`` against this signed-in session (OIDC Core 3.1.2.1), or None.
+
+    The hint's ``sub`` is compared with the one ``client`` (the requesting client, which the hint
+    was issued to) sees for the signed-in person: a pairwise client holds its own value.
+    """
     stale = False
     if max_age is not None:
         try:
@@ -62,7 +67,7 @@ def session_problem(
         claims = verified_claims(id_token_hint)
         if claims is None:
             return SessionProblem.INVALID_HINT
-        someone_else = claims["sub"] != str(request.user.sub)
+        someone_else = claims["sub"] != sub_for(request.user, client)
     return SessionProblem.SIGN_IN_AGAIN if stale or someone_else else None
 
 

@@ -73,6 +73,8 @@ OAUTH2_PROVIDER = oauth2_provider_settings(
 # What DOT has no setting for (idp.conf.DEFAULTS).
 IDP = {
     "DEMO_DATA_FILE": BASE_DIR / "fixtures" / "demo.json",
+    # This site's user model keeps the whole OpenID profile (phone, address, birthdate ...).
+    "CLAIMS_SOURCE": "project.claims.ProfileClaims",
     "SITE_NAME": os.environ.get("IDP_SITE_NAME", "Django IdP"),
     "SITE_LOGO": os.environ.get("IDP_SITE_LOGO", ""),
     "ACCENT_COLOR": os.environ.get("IDP_ACCENT_COLOR", "#0b57d0"),
@@ -86,7 +88,7 @@ if _rates := env_list("IDP_API_THROTTLE_RATES"):
         for name, rate in (item.split("=", 1) for item in _rates)
     }
 
-AUTH_USER_MODEL = "idp.User"
+AUTH_USER_MODEL = "accounts.User"
 OAUTH2_PROVIDER_APPLICATION_MODEL = "idp.Application"
 OAUTH2_PROVIDER_GRANT_MODEL = "idp.Grant"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "idp.AccessToken"
@@ -107,6 +109,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "project.accounts",
     "idp",
 ]
 

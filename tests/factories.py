@@ -1,17 +1,18 @@
 """factory-boy factories for people and clients (secrets are hashed on save: use CLIENT_SECRET)."""
 
 import factory
+from django.conf import settings
 from oauth2_provider.models import get_application_model
-
-from idp.models import User
 
 CLIENT_SECRET = "a-test-client-secret-that-is-long-and-random-enough-0123456789"
 PASSWORD = "a-test-password-for-people"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
+    """A person of this repository's own user model (``accounts.User``: username and profile)."""
+
     class Meta:
-        model = User
+        model = settings.AUTH_USER_MODEL
         django_get_or_create = ("username",)
 
     username = factory.Sequence(lambda n: f"user{n}")

@@ -57,9 +57,9 @@ def test_deactivating_a_person_revokes_all_their_tokens_once(client, user, web_c
 def test_deactivating_in_the_admin_revokes_and_names_the_operator(user, two_clients_tokens):
     operator = Client()
     operator.force_login(UserFactory(username="operator", is_staff=True, is_superuser=True))
-    page = operator.get(f"/admin/idp/user/{user.pk}/change/")
+    page = operator.get(f"/admin/accounts/user/{user.pk}/change/")
     data = admin_form_data(page, is_active=False)
-    response = operator.post(f"/admin/idp/user/{user.pk}/change/", data)
+    response = operator.post(f"/admin/accounts/user/{user.pk}/change/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     user.refresh_from_db()
     assert not user.is_active and live_tokens(user) == (0, 0)
@@ -103,7 +103,7 @@ def test_an_operator_setting_a_password_in_the_admin_revokes_refresh_tokens(user
     operator = Client()
     operator.force_login(UserFactory(username="operator", is_staff=True, is_superuser=True))
     response = operator.post(
-        f"/admin/idp/user/{user.pk}/password/",
+        f"/admin/accounts/user/{user.pk}/password/",
         {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
     )
     assert response.status_code == 302

@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
-from idp.models import Application, AuditEvent, User
+from idp.models import Application, AuditEvent
+from project.accounts.models import User
 from tests.conftest import admin_form_data
 from tests.factories import ApplicationFactory, UserFactory
 
@@ -27,13 +28,15 @@ def helpdesk(db):
     """Staff who may view and change people (e.g. fix a name or an email), nothing more."""
     person = UserFactory(username="helpdesk", is_staff=True)
     person.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="idp", codename__in=["view_user", "change_user"])
+        Permission.objects.filter(
+            content_type__app_label="accounts", codename__in=["view_user", "change_user"]
+        )
     )
     return person
 
 
 def change_url(person) -> str:
-    return f"/admin/idp/user/{person.pk}/change/"
+    return f"/admin/accounts/user/{person.pk}/change/"
 
 
 def test_staff_with_change_user_cannot_make_themselves_superuser(helpdesk):
@@ -65,9 +68,9 @@ def test_staff_with_change_user_cannot_make_others_staff_or_add_groups(helpdesk,
 def test_staff_cannot_change_or_delete_a_superuser(helpdesk, superuser):
     helpdesk.user_permissions.add(Permission.objects.get(codename="delete_user"))
     browser = signed_in(helpdesk)
-    assert browser.get(f"/admin/idp/user/{superuser.pk}/password/").status_code == 403
+    assert browser.get(f"/admin/accounts/user/{superuser.pk}/password/").status_code == 403
     response = browser.post(
-        f"/admin/idp/user/{superuser.pk}/password/",
+        f"/admin/accounts/user/{superuser.pk}/password/",
         {
             "password1": "taken over at last 123",
             "password2": "taken over at last 123",
@@ -75,7 +78,7 @@ def test_staff_cannot_change_or_delete_a_superuser(helpdesk, superuser):
         },
     )
     assert response.status_code == 403
-    assert browser.post(f"/admin/idp/user/{superuser.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert browser.post(f"/admin/accounts/user/{superuser.pk}/delete/", {"post": "yes"}).status_code == 403
     superuser.refresh_from_db()
     assert not superuser.check_password("taken over at last 123")
 
@@ -97,7 +100,7 @@ def test_a_superuser_granting_privileges_is_recorded(superuser, user):
 
 def test_deleting_a_person_in_the_admin_is_recorded(superuser, user):
     browser = signed_in(superuser)
-    assert browser.post(f"/admin/idp/user/{user.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert browser.post(f"/admin/accounts/user/{user.pk}/delete/", {"post": "yes"}).status_code == 302
     assert not User.objects.filter(username="alice").exists()
     (event,) = AuditEvent.objects.filter(event="user_deleted")
     assert (event.actor_name, event.details) == ("root", {"user": "alice"})
@@ -124,7 +127,7 @@ def test_staff_with_change_user_cannot_take_over_other_staff(helpdesk):
     ops.groups.add(powerful)
     browser = signed_in(helpdesk)
     response = browser.post(
-        f"/admin/idp/user/{ops.pk}/password/",
+        f"/admin/accounts/user/{ops.pk}/password/",
         {
             "password1": "taken over at last 123",
             "password2": "taken over at last 123",

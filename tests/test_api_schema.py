@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.test import Client
 
 from idp.conf import idp_settings
-from idp.models import Application, User
+from idp.models import Application
+from project.accounts.models import User
 from tests.conftest import ISSUER, consent_form_data, pkce_pair, query_of
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,10 @@ from django.core import checks
 from django.test import override_settings
 
 import idp.checks
+import idp.install_checks
 from idp.demo import load_demo_data, read_demo_file
 from idp.keys import generate_private_key_pem
+from idp.oauth2_validators import IdpOAuth2Validator
 
 PRODUCTION = "https://id.example.com"
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
@@ -46,7 +48,8 @@ def test_a_sound_production_configuration_passes(production):
 def test_every_check_id_has_a_case_here():
     """An id added to idp/checks.py fails this test until a case here asserts it."""
     ids = re.compile(r"idp\.[EW]\d{3}")
-    in_checks = set(ids.findall(Path(idp.checks.__file__).read_text()))
+    modules = (idp.checks, idp.install_checks)
+    in_checks = {found for module in modules for found in ids.findall(Path(module.__file__).read_text())}
     asserted = {
         found
         for case in re.findall(r'== \[("idp[^\]]*)\]', Path(__file__).read_text())
@@ -246,3 +249,91 @@ def test_a_misplaced_credential_middleware_is_e010(settings, neighbour, place):
     assert idp_check_ids() == ["idp.E010"]
     [message] = [m for m in checks.run_checks() if m.id == "idp.E010"]
     assert neighbour in message.msg
+
+
+# --- idp.E011..idp.E019, idp.W003: installing idp into a site (idp/install_checks.py) --------------------
+
+
+@pytest.mark.django_db
+def test_dots_own_models_in_place_of_idps_are_e011_naming_the_setting(settings):
+    del settings.OAUTH2_PROVIDER_GRANT_MODEL
+    settings.OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+    assert idp_check_ids() == ["idp.E011", "idp.E011"]
+    hints = [m.hint for m in checks.run_checks() if m.id == "idp.E011"]
+    assert hints == [
+        'Add OAUTH2_PROVIDER_GRANT_MODEL = "idp.Grant" to settings.py (before the first migrate).',
+        'Add OAUTH2_PROVIDER_ID_TOKEN_MODEL = "idp.IDToken" to settings.py (before the first migrate).',
+    ]
+
+
+@pytest.mark.django_db
+def test_dots_own_validator_is_e012_with_the_builder_as_hint(settings):
+    dot(settings, OAUTH2_VALIDATOR_CLASS="oauth2_provider.oauth2_validators.OAuth2Validator")
+    assert idp_check_ids() == ["idp.E012"]
+    [message] = [m for m in checks.run_checks() if m.id == "idp.E012"]
+    assert "OAUTH2_VALIDATOR_CLASS" in message.msg and "oauth2_provider_settings(" in message.hint
+
+
+@pytest.mark.django_db
+def test_a_subclass_of_idps_validator_passes(settings):
+    dot(settings, OAUTH2_VALIDATOR_CLASS=f"{__name__}.SiteValidator")
+    assert idp_check_ids() == []
+
+
+class SiteValidator(IdpOAuth2Validator):
+    """A site's own validator, built on idp's."""
+
+
+@pytest.mark.django_db
+def test_missing_session_csrf_auth_or_messages_middleware_is_e013(settings):
+    settings.MIDDLEWARE = [
+        m for m in settings.MIDDLEWARE if m != "django.contrib.messages.middleware.MessageMiddleware"
+    ]
+    assert idp_check_ids() == ["idp.E013"]
+    [message] = [m for m in checks.run_checks() if m.id == "idp.E013"]
+    assert message.msg.startswith("django.contrib.messages.middleware.MessageMiddleware")
+
+
+@pytest.mark.django_db
+def test_without_request_ids_or_security_headers_is_w003(settings):
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "idp.middleware.RequestIdMiddleware"]
+    assert idp_check_ids() == ["idp.W003"]
+
+
+@pytest.mark.django_db
+def test_urls_without_idp_are_e014(settings):
+    settings.ROOT_URLCONF = "tests.no_idp_urls"
+    assert idp_check_ids() == ["idp.E014"]
+
+
+@pytest.mark.django_db
+def test_an_idp_setting_that_is_not_a_dict_is_e015(settings):
+    settings.IDP = [("SITE_NAME", "x")]
+    assert [i for i in idp_check_ids() if i in {"idp.E015", "idp.E016"}] == ["idp.E015"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["project.nowhere.Claims", "idp.models.Consent"])
+def test_a_claims_source_that_cannot_serve_is_e016(settings, path):
+    settings.IDP = {**settings.IDP, "CLAIMS_SOURCE": path}
+    assert idp_check_ids() == ["idp.E016"]
+
+
+@pytest.mark.django_db
+def test_without_the_client_secret_hasher_is_e017(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    assert idp_check_ids() == ["idp.E017"]
+
+
+@pytest.mark.django_db
+def test_a_login_url_that_is_no_page_is_e018(settings):
+    settings.LOGIN_URL = "/accounts/login/"
+    assert idp_check_ids() == ["idp.E018"]
+
+
+@pytest.mark.django_db
+def test_without_the_site_context_processor_is_e019(settings):
+    engine = settings.TEMPLATES[0]
+    options = {**engine["OPTIONS"], "context_processors": engine["OPTIONS"]["context_processors"][:-1]}
+    settings.TEMPLATES = [{**engine, "OPTIONS": options}]
+    assert idp_check_ids() == ["idp.E019"]

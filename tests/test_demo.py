@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth.hashers import check_password
 from django.core.management import call_command
 
-from idp.models import Application, User
+from idp.models import Application
+from project.accounts.models import User
 
 pytestmark = pytest.mark.django_db
 

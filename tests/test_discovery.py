@@ -47,7 +47,7 @@ def test_openid_configuration_advertises_only_what_works(client):
     ]  # fmt: skip
     assert doc["device_authorization_endpoint"] == ISSUER + "/device-authorization"
     assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
-    assert doc["subject_types_supported"] == ["public"]
+    assert doc["subject_types_supported"] == ["public", "pairwise"]
     assert set(doc["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic", "client_secret_post", "none",
     }  # fmt: skip

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from idp.models import Grant
+from idp.subjects import sub_for
 from tests.conftest import (
     ISSUER,
     REDIRECT_URI,
@@ -53,7 +54,7 @@ def test_id_token_is_signed_and_carries_required_claims(logged_in, web_client, u
     assert claims["iss"] == ISSUER
     assert claims["aud"] == web_client.client_id
     assert claims["azp"] == web_client.client_id
-    assert claims["sub"] == str(user.sub)
+    assert claims["sub"] == sub_for(user, None)
     assert claims["sub"] != str(user.pk)
     assert claims["nonce"] == "n-0S6_WzA2Mj"
     assert claims["amr"] == ["pwd"]  # how this session signed in (RFC 8176)

@@ -18,6 +18,7 @@ from oauthlib.oauth2.rfc8628.grant_types.device_code import DeviceCodeGrant
 from idp.device import DEVICE_GRANT_TYPE
 from idp.device.codes import normalise_user_code
 from idp.models import AuditEvent
+from idp.subjects import sub_for
 from idp.tokens import checksum
 from tests.conftest import ISSUER, basic_auth, verify_id_token
 from tests.factories import ApplicationFactory, PublicClientFactory
@@ -314,7 +315,8 @@ def test_approval_issues_exactly_the_approved_scopes_and_a_verified_id_token(cli
     assert set(body["scope"].split()) == {"openid", "profile", "email"}
     assert "refresh_token" not in body
     claims = verify_id_token(client, body["id_token"])
-    assert (claims["iss"], claims["aud"], claims["sub"]) == (ISSUER, "tv-client", str(user.sub))
+    expected = (ISSUER, "tv-client", sub_for(user, device_client))
+    assert (claims["iss"], claims["aud"], claims["sub"]) == expected
     assert "at_hash" in claims
     assert abs(claims["iat"] - time.time()) < 60 and claims["exp"] > claims["iat"]
     assert claims["auth_time"] <= claims["iat"]

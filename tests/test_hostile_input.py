@@ -168,7 +168,7 @@ def operator(db):
 @pytest.mark.parametrize(
     "changelist",
     [
-        "idp/user",
+        "accounts/user",
         "idp/application",
         "idp/accesstoken",
         "idp/refreshtoken",

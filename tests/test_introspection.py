@@ -3,6 +3,7 @@
 import pytest
 
 from idp.models import AccessToken
+from idp.subjects import sub_for
 from tests.conftest import basic_auth
 from tests.factories import ApplicationFactory, PublicClientFactory
 
@@ -20,7 +21,7 @@ def test_own_access_token_is_described(client, web_client, tokens, user):
     body = response.json()
     assert body["active"] is True
     assert body["client_id"] == web_client.client_id
-    assert body["sub"] == str(user.sub)
+    assert body["sub"] == sub_for(user, None)
     assert body["token_type"] == "Bearer"
     assert set(body["scope"].split()) == {"openid", "profile", "email", "offline_access"}
     assert body["exp"] > body["iat"]

@@ -101,7 +101,8 @@ def test_demo_credentials_block_production_start(settings):
 @pytest.mark.django_db
 def test_changed_demo_passwords_no_longer_block(settings):
     load_demo_data(read_demo_file())
-    from idp.models import Application, User
+    from idp.models import Application
+    from project.accounts.models import User
 
     for user in User.objects.all():
         user.set_password("a brand new password " + user.username)

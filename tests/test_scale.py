@@ -22,7 +22,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from idp.cleanup import expired_selections
-from idp.models import AccessToken, Application, Consent, DeviceGrant, Grant, IDToken, RefreshToken, User
+from idp.models import AccessToken, Application, Consent, DeviceGrant, Grant, IDToken, RefreshToken
+from project.accounts.models import User
 
 NOW = timezone.now()
 BATCH = 1000  # CLEAR_EXPIRED_TOKENS_BATCH_SIZE's default

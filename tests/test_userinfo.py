@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from idp.models import AccessToken
+from idp.subjects import sub_for
 from tests.conftest import authorize, exchange
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ def test_get_with_bearer_header_returns_claims_of_granted_scopes(client, tokens,
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     body = response.json()
-    assert body["sub"] == str(user.sub)
+    assert body["sub"] == sub_for(user, None)
     assert body["email"] == "alice@example.com"
     assert body["email_verified"] is True
     assert body["name"] == "Alice Liddell"
@@ -81,7 +82,9 @@ def test_all_scopes_release_address_and_phone(logged_in, web_client, user):
 def test_openid_alone_releases_only_sub(logged_in, web_client, user):
     authz = authorize(logged_in, web_client, scope="openid")
     token = exchange(logged_in, web_client, authz).json()["access_token"]
-    assert logged_in.get("/userinfo", HTTP_AUTHORIZATION=f"Bearer {token}").json() == {"sub": str(user.sub)}
+    assert logged_in.get("/userinfo", HTTP_AUTHORIZATION=f"Bearer {token}").json() == {
+        "sub": sub_for(user, None)
+    }
 
 
 def test_token_without_openid_is_403_insufficient_scope(logged_in, client, web_client):

@@ -4,23 +4,31 @@ One module per concern; importing this package registers them all. DOT registers
 with the classes named in ``OAUTH2_PROVIDER`` (``*_ADMIN_CLASS``, set in ``idp.conf``), found here.
 """
 
-from .audit import AuditEventAdmin
-from .clients import IdpApplicationAdmin
-from .consents import ConsentAdmin
-from .one_time_secret import ONE_TIME_SECRET, ONE_TIME_SECRET_SECONDS
-from .tokens import IdpAccessTokenAdmin, IdpGrantAdmin, IdpIDTokenAdmin, IdpRefreshTokenAdmin
-from .users import IdpGroupAdmin, UserAdmin
+from ..install_checks import idp_models_in_place
+
+# Without idp's models in place of DOT's, the admins cannot be built: manage.py check says what to
+# set (idp.E011) instead of an error while importing this package.
+if idp_models_in_place():
+    from .audit import AuditEventAdmin
+    from .clients import IdpApplicationAdmin
+    from .common import HttpsUrlsMixin
+    from .consents import ConsentAdmin
+    from .one_time_secret import ONE_TIME_SECRET, ONE_TIME_SECRET_SECONDS
+    from .tokens import IdpAccessTokenAdmin, IdpGrantAdmin, IdpIDTokenAdmin, IdpRefreshTokenAdmin
+    from .users import IdpGroupAdmin, IdpUserAdmin, IdpUserAdminMixin
 
 __all__ = [
     "ONE_TIME_SECRET",
     "ONE_TIME_SECRET_SECONDS",
     "AuditEventAdmin",
     "ConsentAdmin",
+    "HttpsUrlsMixin",
     "IdpAccessTokenAdmin",
     "IdpApplicationAdmin",
     "IdpGrantAdmin",
     "IdpGroupAdmin",
     "IdpIDTokenAdmin",
     "IdpRefreshTokenAdmin",
-    "UserAdmin",
+    "IdpUserAdmin",
+    "IdpUserAdminMixin",
 ]

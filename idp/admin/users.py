@@ -9,41 +9,31 @@ from django.contrib.auth.models import Group
 
 from ..accounts import changes_by
 from ..audit import Event, record
-from ..models import User
 from .common import ChangesByOperatorMixin, HttpsUrlsMixin
 
 # Who may grant administrative power: superusers only. Changing them is recorded.
 PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
 
-@admin.register(User)
-class UserAdmin(ChangesByOperatorMixin, HttpsUrlsMixin, DjangoUserAdmin):
-    """Django's user admin plus the OpenID profile claims and the read-only subject identifier.
+class IdpUserAdminMixin(ChangesByOperatorMixin):
+    """What idp adds to a site's user admin: the read-only ``sub``, and privileges kept to superusers.
 
     Only superusers grant or take away privileges (staff status, superuser status, groups,
-    permissions) or change a superuser's account at all; every privilege change is recorded.
+    permissions) or change a superuser's account at all; every privilege change is recorded. Put it
+    first among the bases of the site's own user admin (``class UserAdmin(IdpUserAdminMixin,
+    django.contrib.auth.admin.UserAdmin)``); ``IdpUserAdmin`` is that, for Django's fields.
     """
 
-    readonly_fields = ("sub", "updated_at", "last_login", "date_joined")
-    list_display = ("username", "email", "first_name", "last_name", "is_staff", "sub")
-    search_fields = ("username", "email", "first_name", "last_name", "sub")
-    fieldsets = (
-        *DjangoUserAdmin.fieldsets,
-        ("OpenID Connect", {"fields": ("sub", "email_verified", "updated_at")}),
-        (
-            "Profile claims",
-            {
-                "fields": (
-                    "middle_name", "nickname", "picture", "website", "gender", "birthdate", "zoneinfo",
-                    "locale", "phone_number", "phone_number_verified",
-                )
-            },
-        ),
-        ("Address", {"fields": ("street_address", "locality", "region", "postal_code", "country")}),
-    )  # fmt: skip
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("idp_subject")
+
+    @admin.display(description="public subject identifier")
+    def subject(self, obj) -> str:
+        subject = getattr(obj, "idp_subject", None) if obj is not None and obj.pk else None
+        return subject.value if subject is not None else "(made when first needed)"
 
     def get_readonly_fields(self, request, obj=None):
-        fields = tuple(super().get_readonly_fields(request, obj))
+        fields = (*super().get_readonly_fields(request, obj), "subject")
         if not request.user.is_superuser:
             fields += PRIVILEGE_FIELDS
         return fields
@@ -91,6 +81,13 @@ def _outranks(person, operator) -> bool:
     if person is None or operator.is_superuser:
         return False
     return person.is_superuser or (person.is_staff and person.pk != operator.pk)
+
+
+class IdpUserAdmin(IdpUserAdminMixin, HttpsUrlsMixin, DjangoUserAdmin):
+    """Django's user admin with idp's rules and the subject identifier, for Django's own user model."""
+
+    list_display = (*DjangoUserAdmin.list_display, "subject")
+    fieldsets = (*DjangoUserAdmin.fieldsets, ("OpenID Connect", {"fields": ("subject",)}))
 
 
 class IdpGroupAdmin(GroupAdmin):

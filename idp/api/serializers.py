@@ -31,7 +31,7 @@ class AddressSerializer(serializers.Serializer):
 class MeSerializer(serializers.Serializer):
     """The token's person: ``sub`` and the OIDC claims the token's scopes release (empty ones left out)."""
 
-    sub = serializers.UUIDField()
+    sub = serializers.CharField()
     name = serializers.CharField(required=False)
     given_name = serializers.CharField(required=False)
     family_name = serializers.CharField(required=False)
@@ -77,20 +77,55 @@ class ConsentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class UserSerializer(serializers.ModelSerializer):
-    """A user account as the directory shows it to services."""
+def _has_fields(*names: str) -> bool:
+    present = {field.name for field in get_user_model()._meta.get_fields()}
+    return all(name in present for name in names)
 
+
+# The directory's members, in order, each shown where the site's user model has what it needs.
+_DIRECTORY = {
+    "sub": (),
+    "username": (),
+    "name": ("first_name", "last_name"),
+    "given_name": ("first_name",),
+    "family_name": ("last_name",),
+    "email": ("email",),
+    "email_verified": ("email_verified",),
+    "is_active": ("is_active",),
+    "date_joined": ("date_joined",),
+    "updated_at": ("updated_at",),
+}
+
+
+_DECLARED = {"sub", "username", "name", "given_name", "family_name"}
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """A user account as the directory shows it to services (what the site's user model has of it)."""
+
+    sub = serializers.SerializerMethodField(help_text="The subject identifier this client sees.")
+    username = serializers.CharField(source="get_username", help_text="What the person signs in with.")
     given_name = serializers.CharField(source="first_name")
     family_name = serializers.CharField(source="last_name")
     name = serializers.CharField(source="get_full_name")
 
     class Meta:
         model = get_user_model()
-        fields = [
-            "sub", "username", "name", "given_name", "family_name", "email", "email_verified", "is_active",
-            "date_joined", "updated_at",
-        ]  # fmt: skip
+        # Declared above, or a field of the model (get_fields drops what the model cannot back).
+        fields = [name for name, needs in _DIRECTORY.items() if name in _DECLARED or _has_fields(*needs)]
         read_only_fields = fields
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, needs in _DIRECTORY.items():
+            if not _has_fields(*needs):
+                fields.pop(name, None)
+        return fields
+
+    def get_sub(self, user) -> str:
+        from ..subjects import sub_for
+
+        return sub_for(user, self.context["request"].auth.application)
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -23,6 +23,7 @@ from ..claims import claims_for
 from ..consent import revoke_consent
 from ..identifiers import is_identifier
 from ..models import Consent
+from ..subjects import sub_for, user_for_sub
 from .authentication import IdpOAuth2Authentication
 from .exceptions import api_exception_handler
 from .filters import UserFilter
@@ -81,7 +82,10 @@ class MeApi(ProtectedApi):
 
     @extend_schema(responses=MeSerializer)
     def get(self, request):
-        claims = {**claims_for(request.user, scopes=request.auth.scope.split()), "sub": str(request.user.sub)}
+        claims = {
+            **claims_for(request.user, scopes=request.auth.scope.split()),
+            "sub": sub_for(request.user, request.auth.application),
+        }
         return Response({name: claims[name] for name in self.fields if name in claims})
 
 
@@ -146,7 +150,7 @@ class UsersApi(ProtectedApi, generics.ListAPIView):
     pagination_class = UserPagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = UserFilter
-    queryset = get_user_model().objects.order_by("pk")
+    queryset = get_user_model().objects.select_related("idp_subject").order_by("pk")
 
 
 class UserApi(ProtectedApi, generics.RetrieveAPIView):
@@ -156,6 +160,13 @@ class UserApi(ProtectedApi, generics.RetrieveAPIView):
     serializer_class = UserSerializer
     queryset = get_user_model().objects.all()
     lookup_field = "sub"
+
+    def get_object(self):
+        """The person this client knows by ``sub`` (its pairwise value, for a pairwise client)."""
+        user = user_for_sub(str(self.kwargs["sub"]), self.request.auth.application)
+        if user is None:
+            raise NotFound("No user has this sub.")
+        return user
 
 
 class SchemaApi(SpectacularAPIView):

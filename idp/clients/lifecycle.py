@@ -34,6 +34,8 @@ PLAIN_FIELDS = (
     "client_uri",
     "policy_uri",
     "tos_uri",
+    "subject_type",
+    "sector_identifier",
 )
 
 

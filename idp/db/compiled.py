@@ -65,7 +65,8 @@ class _CompiledPerAlias:
 class CompiledQuery(_CompiledPerAlias):
     """``build(*placeholders)`` returns the queryset; ``first(*values)`` runs it with real values.
 
-    ``kinds`` are the placeholders' types, in order: ``str`` or ``int``.
+    ``kinds`` are the placeholders' types, in order: ``str`` or ``int`` (``object``: any value the
+    ORM converts, for a query only ever run by ``first_by_orm``).
     """
 
     def __init__(
@@ -79,8 +80,10 @@ class CompiledQuery(_CompiledPerAlias):
         self._kinds = kinds
 
     def _compile(self, alias: str) -> _Compiled:
+        # An integer mark fits every integer column (-32768 is a SmallIntegerField's least value):
+        # Django answers a value out of a column's range with EmptyResultSet, not SQL.
         marks = [
-            -(2**62) - i if kind is int else f"\x1fidp-placeholder-{i}\x1f"
+            -(2**15) + i if kind is int else f"\x1fidp-placeholder-{i}\x1f"
             for i, kind in enumerate(self._kinds)
         ]
         queryset = self._build(*marks).using(alias)
@@ -111,7 +114,7 @@ class CompiledQuery(_CompiledPerAlias):
         A NUL byte, say, would make psycopg refuse the query (a 500) where nothing can match.
         """
         return len(values) == len(self._kinds) and all(
-            is_identifier(value) if kind is str else type(value) is int
+            is_identifier(value) if kind is str else type(value) is int if kind is int else value is not None
             for value, kind in zip(values, self._kinds, strict=True)
         )
 

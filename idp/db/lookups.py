@@ -9,6 +9,7 @@ Nothing is remembered between calls: a disabled client or a rotated secret takes
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Model
 from oauth2_provider.models import (
     get_access_token_model,
@@ -25,7 +26,7 @@ _ACCESS_TOKEN = CompiledQuery(
     get_access_token_model,
     lambda checksum: (
         get_access_token_model()
-        .objects.select_related("application", "user")
+        .objects.select_related("application", "user", "user__idp_subject")
         .filter(token_checksum=checksum)[:1]
     ),
 )
@@ -33,13 +34,14 @@ _REFRESH_TOKEN = CompiledQuery(
     get_refresh_token_model,
     lambda checksum: (
         get_refresh_token_model()
-        .objects.select_related("application", "user", "access_token")
+        .objects.select_related("application", "user", "user__idp_subject", "access_token")
         .filter(token_checksum=checksum)
         .order_by("-pk")[:1]
     ),
 )
 _GRANT = CompiledQuery(
-    get_grant_model, lambda code: get_grant_model().objects.select_related("user").filter(code=code)[:1]
+    get_grant_model,
+    lambda code: get_grant_model().objects.select_related("user", "user__idp_subject").filter(code=code)[:1],
 )
 _APPLICATION = CompiledQuery(
     get_application_model,
@@ -52,7 +54,28 @@ _CONSENT = CompiledQuery(
     ],
     kinds=(int, int),
 )
-_USER = CompiledQuery(get_user_model, lambda pk: get_user_model().objects.filter(pk=pk)[:1], kinds=(int,))
+_USER = CompiledQuery(
+    get_user_model,
+    lambda pk: get_user_model().objects.select_related("idp_subject").filter(pk=pk)[:1],
+    kinds=(int,),
+)
+
+# The same reads for a user model whose primary key is not an integer (only ever run by the ORM).
+_INTEGER_FIELDS = frozenset(
+    {"AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField"}
+)
+_CONSENT_BY_ORM = CompiledQuery(
+    Consent,
+    lambda user_id, application_id: Consent.objects.filter(user_id=user_id, application_id=application_id)[
+        :1
+    ],
+    kinds=(object, int),
+)
+_USER_BY_ORM = CompiledQuery(
+    get_user_model,
+    lambda pk: get_user_model().objects.select_related("idp_subject").filter(pk=pk)[:1],
+    kinds=(object,),
+)
 
 # One compiled INSERT per model, made on its first save.
 _INSERTS: dict[type[Model], CompiledInsert] = {}
@@ -82,14 +105,31 @@ def application(client_id: str):
     return _first(_APPLICATION, client_id)
 
 
-def consent(user_id: int, application_id: int) -> Consent | None:
+def consent(user_id, application_id: int) -> Consent | None:
     """What the person ``user_id`` has allowed the client ``application_id``, or None."""
+    if not _int_user_pk():
+        return _CONSENT_BY_ORM.first_by_orm(user_id, application_id)
     return _first(_CONSENT, user_id, application_id)
 
 
-def user(pk: int):
-    """The person with this primary key (active or not), or None."""
+def user(pk):
+    """The person with this primary key (active or not), or None; ``pk`` as a session stores it.
+
+    An integer key is read through the compiled statement; any other (a UUID, say) through the ORM,
+    which converts it: the compiled statements bind integers and strings only.
+    """
+    User = get_user_model()
+    try:
+        pk = User._meta.pk.to_python(pk)
+    except (TypeError, ValueError, ValidationError):
+        return None
+    if not _int_user_pk():
+        return _USER_BY_ORM.first_by_orm(pk) if pk is not None else None
     return _first(_USER, pk)
+
+
+def _int_user_pk() -> bool:
+    return get_user_model()._meta.pk.get_internal_type() in _INTEGER_FIELDS
 
 
 def insert(obj: Model) -> Model:

@@ -66,7 +66,7 @@ def find_by_device_code(device_code: str | None):
         return None
     return (
         get_device_grant_model()
-        .objects.select_related("user")
+        .objects.select_related("user", "user__idp_subject")
         .filter(device_code=checksum(device_code))
         .first()
     )

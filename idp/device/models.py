@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import AbstractDeviceGrant
+from oauth2_provider.settings import oauth2_settings
 
 
 class DeviceGrant(AbstractDeviceGrant):
@@ -20,7 +20,7 @@ class DeviceGrant(AbstractDeviceGrant):
     """
 
     application = models.ForeignKey(
-        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+"
+        oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     polled_at = models.DateTimeField(_("last polled"), null=True, blank=True)
     auth_time = models.DateTimeField(_("authenticated at"), null=True, blank=True)

@@ -9,6 +9,7 @@ import oauth2_provider.models
 import uuid
 from django.conf import settings
 from django.db import migrations, models
+from oauth2_provider.settings import oauth2_settings
 
 
 class Migration(migrations.Migration):
@@ -17,6 +18,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
+        # The site's user model, which the tokens, codes and clients below point at (idp.User
+        # until idp had no user model: see 0009_user_model_leaves_idp).
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -56,7 +60,7 @@ class Migration(migrations.Migration):
                 ('scope', models.TextField(blank=True, verbose_name='scope')),
                 ('created', models.DateTimeField(auto_now_add=True, verbose_name='created')),
                 ('updated', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('application', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to=settings.OAUTH2_PROVIDER_APPLICATION_MODEL, verbose_name='application')),
+                ('application', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to=oauth2_settings.APPLICATION_MODEL, verbose_name='application')),
             ],
             options={
                 'abstract': False,
@@ -74,8 +78,8 @@ class Migration(migrations.Migration):
                 ('resource', oauth2_provider.models.ResourceJSONField(blank=True, default=list, verbose_name='resource')),
                 ('created', models.DateTimeField(auto_now_add=True, verbose_name='created')),
                 ('updated', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('application', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to=settings.OAUTH2_PROVIDER_APPLICATION_MODEL, verbose_name='application')),
-                ('id_token', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='access_token', to=settings.OAUTH2_PROVIDER_ID_TOKEN_MODEL, verbose_name='ID token')),
+                ('application', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to=oauth2_settings.APPLICATION_MODEL, verbose_name='application')),
+                ('id_token', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='access_token', to=oauth2_settings.ID_TOKEN_MODEL, verbose_name='ID token')),
             ],
             options={
                 'abstract': False,
@@ -94,8 +98,8 @@ class Migration(migrations.Migration):
                 ('updated', models.DateTimeField(auto_now=True, verbose_name='updated')),
                 ('revoked', models.DateTimeField(null=True, verbose_name='revoked')),
                 ('auth_time', models.DateTimeField(blank=True, null=True, verbose_name='authenticated at')),
-                ('access_token', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='refresh_token', to=settings.OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL, verbose_name='access token')),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.OAUTH2_PROVIDER_APPLICATION_MODEL, verbose_name='application')),
+                ('access_token', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='refresh_token', to=oauth2_settings.ACCESS_TOKEN_MODEL, verbose_name='access token')),
+                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=oauth2_settings.APPLICATION_MODEL, verbose_name='application')),
             ],
             options={
                 'abstract': False,
@@ -105,7 +109,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='accesstoken',
             name='source_refresh_token',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='refreshed_access_token', to=settings.OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL, verbose_name='source refresh token'),
+            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='refreshed_access_token', to=oauth2_settings.REFRESH_TOKEN_MODEL, verbose_name='source refresh token'),
         ),
         migrations.CreateModel(
             name='User',
@@ -177,7 +181,7 @@ class Migration(migrations.Migration):
                 ('claims', models.TextField(blank=True, verbose_name='claims')),
                 ('resource', oauth2_provider.models.ResourceJSONField(blank=True, default=list, verbose_name='resource')),
                 ('auth_time', models.DateTimeField(blank=True, null=True, verbose_name='authenticated at')),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.OAUTH2_PROVIDER_APPLICATION_MODEL, verbose_name='application')),
+                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=oauth2_settings.APPLICATION_MODEL, verbose_name='application')),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='%(app_label)s_%(class)s', to=settings.AUTH_USER_MODEL, verbose_name='user')),
             ],
             options={

@@ -3,6 +3,7 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+from oauth2_provider.settings import oauth2_settings
 
 
 class Migration(migrations.Migration):
@@ -20,7 +21,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='grant',
             name='access_token',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL),
+            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=oauth2_settings.ACCESS_TOKEN_MODEL),
         ),
         migrations.AddField(
             model_name='grant',
@@ -55,7 +56,7 @@ class Migration(migrations.Migration):
                 ('claims', models.TextField(blank=True, help_text='Individually allowed claims.', verbose_name='claims')),
                 ('created', models.DateTimeField(auto_now_add=True, verbose_name='first granted')),
                 ('updated', models.DateTimeField(auto_now=True, verbose_name='last changed')),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to=settings.OAUTH2_PROVIDER_APPLICATION_MODEL)),
+                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to=oauth2_settings.APPLICATION_MODEL)),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to=settings.AUTH_USER_MODEL)),
             ],
             options={

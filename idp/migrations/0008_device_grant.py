@@ -3,12 +3,14 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+from oauth2_provider.settings import oauth2_settings
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('idp', '0007_audit_account_lifecycle_events'),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -38,7 +40,7 @@ class Migration(migrations.Migration):
                 ('auth_time', models.DateTimeField(blank=True, null=True, verbose_name='authenticated at')),
                 ('amr', models.CharField(blank=True, max_length=64, verbose_name='authentication methods')),
                 ('used_at', models.DateTimeField(blank=True, null=True, verbose_name='used at')),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.OAUTH2_PROVIDER_APPLICATION_MODEL)),
+                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=oauth2_settings.APPLICATION_MODEL)),
                 ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='%(app_label)s_%(class)s', to=settings.AUTH_USER_MODEL, verbose_name='user')),
             ],
             options={

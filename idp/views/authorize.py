@@ -81,7 +81,10 @@ class IdpAuthorizationView(AuthorizationView):
         prompt = _prompt(request)
 
         problem = session_problem(
-            request, max_age=request.GET.get("max_age"), id_token_hint=request.GET.get("id_token_hint")
+            request,
+            client=application,
+            max_age=request.GET.get("max_age"),
+            id_token_hint=request.GET.get("id_token_hint"),
         )
         if problem is SessionProblem.SIGN_IN_AGAIN and "none" not in prompt:
             return self.redirect_to_fresh_login(drop={"max_age", "id_token_hint"})

@@ -21,6 +21,7 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from ..conf import idp_settings
 from ..db import lookups
+from ..subjects import sub_for
 from ..token_checks import access_token_is_live, refresh_token_expires, refresh_token_is_live
 from ..tokens import checksum
 
@@ -168,7 +169,7 @@ def _describe(token) -> dict | None:
     if expires is not None:
         data["exp"] = int(expires.timestamp())
     if token.user is not None:
-        data["sub"] = str(token.user.sub)
+        data["sub"] = sub_for(token.user, token.application)
         data["username"] = token.user.get_username()
     if token.resource:
         data["aud"] = token.resource

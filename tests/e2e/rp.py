@@ -50,7 +50,7 @@ def token_request(token_endpoint: str, client: tuple[str, str], **data) -> reque
     return requests.post(token_endpoint, data=data, auth=client, timeout=REQUEST_TIMEOUT)
 
 
-def sign_in_and_allow(discovery: dict, authorization_url: str) -> str:
+def sign_in_and_allow(discovery: dict, authorization_url: str, credentials: dict[str, str] = ALICE) -> str:
     """Be alice's browser: follow to the login page, sign in, allow on the consent page; return Location."""
     with requests.Session() as browser:
         login_page = browser.get(authorization_url, timeout=REQUEST_TIMEOUT)
@@ -63,7 +63,11 @@ def sign_in_and_allow(discovery: dict, authorization_url: str) -> str:
 
         consent_page = browser.post(
             urljoin(login_page.url, login_form.attrs["action"]),
-            data={"csrfmiddlewaretoken": fields["csrfmiddlewaretoken"], "next": fields["next"], **ALICE},
+            data={
+                "csrfmiddlewaretoken": fields["csrfmiddlewaretoken"],
+                "next": fields["next"],
+                **credentials,
+            },
             headers={"Referer": login_page.url},
             timeout=REQUEST_TIMEOUT,
         )

@@ -25,6 +25,8 @@ FOR_PEOPLE = {
     "client_uri",
     "policy_uri",
     "tos_uri",
+    "subject_type",
+    "sector_identifier",
 }
 # The kind's label on the "what kind is it?" page, and the fields its add form shows: idp/admin/clients.py.
 KINDS = {

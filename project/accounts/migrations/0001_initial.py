@@ -1,0 +1,181 @@
+"""The user model moves here from idp, in the migration state only: its table (idp_user) stays as it is.
+
+On a database made before the move, ``manage.py migrate`` records this migration as applied before
+it starts (``project.accounts.management.commands.migrate``), as Django's outline for changing
+AUTH_USER_MODEL mid-project does by hand (ticket #25313): the table already exists, made by idp's
+0001_initial. On a new database idp's 0001_initial makes the table, as it always has.
+"""
+
+import uuid
+
+import django.contrib.auth.models
+import django.contrib.auth.validators
+import django.utils.timezone
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+
+    dependencies = [
+        ("auth", "0012_alter_user_first_name_max_length"),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.CreateModel(
+                    name="User",
+                    fields=[
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                            ),
+                        ),
+                        ("password", models.CharField(max_length=128, verbose_name="password")),
+                        (
+                            "last_login",
+                            models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                        ),
+                        (
+                            "is_superuser",
+                            models.BooleanField(
+                                default=False,
+                                help_text="Designates that this user has all permissions without explicitly assigning them.",
+                                verbose_name="superuser status",
+                            ),
+                        ),
+                        (
+                            "username",
+                            models.CharField(
+                                error_messages={"unique": "A user with that username already exists."},
+                                help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                                max_length=150,
+                                unique=True,
+                                validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                                verbose_name="username",
+                            ),
+                        ),
+                        (
+                            "first_name",
+                            models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                        ),
+                        ("last_name", models.CharField(blank=True, max_length=150, verbose_name="last name")),
+                        (
+                            "email",
+                            models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                        ),
+                        (
+                            "is_staff",
+                            models.BooleanField(
+                                default=False,
+                                help_text="Designates whether the user can log into this admin site.",
+                                verbose_name="staff status",
+                            ),
+                        ),
+                        (
+                            "is_active",
+                            models.BooleanField(
+                                default=True,
+                                help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                                verbose_name="active",
+                            ),
+                        ),
+                        (
+                            "date_joined",
+                            models.DateTimeField(
+                                default=django.utils.timezone.now, verbose_name="date joined"
+                            ),
+                        ),
+                        (
+                            "sub",
+                            models.UUIDField(
+                                default=uuid.uuid4,
+                                editable=False,
+                                unique=True,
+                                verbose_name="subject identifier",
+                            ),
+                        ),
+                        ("email_verified", models.BooleanField(default=False, verbose_name="email verified")),
+                        (
+                            "middle_name",
+                            models.CharField(blank=True, max_length=150, verbose_name="middle name"),
+                        ),
+                        ("nickname", models.CharField(blank=True, max_length=150, verbose_name="nickname")),
+                        ("picture", models.URLField(blank=True, verbose_name="picture URL")),
+                        ("website", models.URLField(blank=True, verbose_name="website")),
+                        ("gender", models.CharField(blank=True, max_length=32, verbose_name="gender")),
+                        ("birthdate", models.DateField(blank=True, null=True, verbose_name="birthdate")),
+                        (
+                            "zoneinfo",
+                            models.CharField(
+                                blank=True,
+                                help_text="e.g. Europe/Paris",
+                                max_length=64,
+                                verbose_name="time zone",
+                            ),
+                        ),
+                        (
+                            "locale",
+                            models.CharField(
+                                blank=True, help_text="e.g. en-US", max_length=35, verbose_name="locale"
+                            ),
+                        ),
+                        (
+                            "phone_number",
+                            models.CharField(
+                                blank=True, help_text="E.164", max_length=32, verbose_name="phone number"
+                            ),
+                        ),
+                        (
+                            "phone_number_verified",
+                            models.BooleanField(default=False, verbose_name="phone number verified"),
+                        ),
+                        ("street_address", models.TextField(blank=True, verbose_name="street address")),
+                        ("locality", models.CharField(blank=True, max_length=150, verbose_name="city")),
+                        ("region", models.CharField(blank=True, max_length=150, verbose_name="region")),
+                        (
+                            "postal_code",
+                            models.CharField(blank=True, max_length=32, verbose_name="postal code"),
+                        ),
+                        ("country", models.CharField(blank=True, max_length=150, verbose_name="country")),
+                        ("updated_at", models.DateTimeField(auto_now=True, verbose_name="profile updated")),
+                        (
+                            "groups",
+                            models.ManyToManyField(
+                                blank=True,
+                                help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                                related_name="user_set",
+                                related_query_name="user",
+                                to="auth.group",
+                                verbose_name="groups",
+                            ),
+                        ),
+                        (
+                            "user_permissions",
+                            models.ManyToManyField(
+                                blank=True,
+                                help_text="Specific permissions for this user.",
+                                related_name="user_set",
+                                related_query_name="user",
+                                to="auth.permission",
+                                verbose_name="user permissions",
+                            ),
+                        ),
+                    ],
+                    options={
+                        "verbose_name": "user",
+                        "verbose_name_plural": "users",
+                        "db_table": "idp_user",
+                        "abstract": False,
+                        "swappable": "AUTH_USER_MODEL",
+                    },
+                    managers=[
+                        ("objects", django.contrib.auth.models.UserManager()),
+                    ],
+                ),
+            ],
+            database_operations=[],
+        ),
+    ]
