@@ -87,6 +87,7 @@ OAUTH2_PROVIDER_GRANT_MODEL = "idp.Grant"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "idp.AccessToken"
 OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "idp.RefreshToken"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "idp.IDToken"
+OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "idp.DeviceGrant"
 # The issuer (this site's origin) and the key ID tokens are signed with (manage.py idp_keys generate).
 _key_file = Path(os.environ.get("IDP_SIGNING_KEY_FILE", BASE_DIR / "signing-key.pem"))
 OAUTH2_PROVIDER = oauth2_provider_settings(
