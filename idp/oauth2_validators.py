@@ -7,12 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 from jwcrypto import jws
-from oauth2_provider.models import (
-    get_access_token_model,
-    get_grant_model,
-    get_id_token_model,
-    get_refresh_token_model,
-)
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
@@ -28,11 +22,7 @@ from .keys import sign_jwt, verification_key
 from .resources import narrow_to_code
 from .token_checks import person_may_use_tokens, refresh_token_is_live
 from .tokens.state import state_of
-
-AccessToken = get_access_token_model()
-Grant = get_grant_model()
-RefreshToken = get_refresh_token_model()
-IDToken = get_id_token_model()
+from .tokens.stored import Grant
 
 
 def _epoch_to_datetime(value: int | float | None) -> datetime | None:

@@ -47,35 +47,25 @@ _APPLICATION = CompiledQuery(
     get_application_model,
     lambda client_id: get_application_model().objects.filter(client_id=client_id)[:1],
 )
-_CONSENT = CompiledQuery(
-    Consent,
-    lambda user_id, application_id: Consent.objects.filter(user_id=user_id, application_id=application_id)[
-        :1
-    ],
-    kinds=(int, int),
-)
-_USER = CompiledQuery(
-    get_user_model,
-    lambda pk: get_user_model().objects.select_related("idp_subject").filter(pk=pk)[:1],
-    kinds=(int,),
-)
+
+
+def _consent(user_id, application_id):
+    return Consent.objects.filter(user_id=user_id, application_id=application_id)[:1]
+
+
+def _user(pk):
+    return get_user_model().objects.select_related("idp_subject").filter(pk=pk)[:1]
+
+
+_CONSENT = CompiledQuery(Consent, _consent, kinds=(int, int))
+_USER = CompiledQuery(get_user_model, _user, kinds=(int,))
 
 # The same reads for a user model whose primary key is not an integer (only ever run by the ORM).
 _INTEGER_FIELDS = frozenset(
     {"AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField"}
 )
-_CONSENT_BY_ORM = CompiledQuery(
-    Consent,
-    lambda user_id, application_id: Consent.objects.filter(user_id=user_id, application_id=application_id)[
-        :1
-    ],
-    kinds=(object, int),
-)
-_USER_BY_ORM = CompiledQuery(
-    get_user_model,
-    lambda pk: get_user_model().objects.select_related("idp_subject").filter(pk=pk)[:1],
-    kinds=(object,),
-)
+_CONSENT_BY_ORM = CompiledQuery(Consent, _consent, kinds=(object, int))
+_USER_BY_ORM = CompiledQuery(get_user_model, _user, kinds=(object,))
 
 # One compiled INSERT per model, made on its first save.
 _INSERTS: dict[type[Model], CompiledInsert] = {}
