@@ -150,3 +150,19 @@ def test_a_pairwise_clients_sector_is_fixed_from_its_single_redirect_host():
     app.sector_identifier = "example"
     settle_sector(app)
     assert app.sector_identifier == "example"
+
+
+def test_a_person_from_before_idp_was_installed_signs_in_to_a_client_at_once(web_client):
+    """A site's existing people have no subject row: signing in through a relying party's request
+    (the password form, not a forced login) makes one, and every endpoint states it."""
+    from django.test import Client
+
+    from tests.factories import PASSWORD
+
+    person = UserFactory(username="early-bird")
+    Subject.objects.filter(user=person).delete()  # as if made before idp's tables existed
+    browser = Client()
+    page = browser.post("/login", {"username": "early-bird", "password": PASSWORD})
+    assert page.status_code == 302, page.content
+    sub = the_one_sub(subs_seen_by(browser, web_client))
+    assert sub == Subject.objects.get(user=person).value
