@@ -172,7 +172,12 @@ def check_api_throttle_rates(app_configs, **kwargs) -> list[checks.CheckMessage]
     from .api.throttling import parse_rate
 
     errors = []
-    for setting in ("API_THROTTLE_RATES", "PASSWORD_RESET_RATES"):
+    for setting in (
+        "API_THROTTLE_RATES",
+        "PASSWORD_RESET_RATES",
+        "DEVICE_USER_CODE_RATES",
+        "DEVICE_AUTHORIZATION_RATES",
+    ):
         for scope, rate in (getattr(idp_settings, setting) or {}).items():
             try:
                 parse_rate(rate)

@@ -49,6 +49,9 @@ DEFAULTS: dict[str, Any] = {
     # Wrong user codes typed on /device (RFC 8628 §5.1), in the "number/period" form: per person, and
     # per client address (see TRUSTED_PROXIES). Over either, no code is checked until the window ends.
     "DEVICE_USER_CODE_RATES": {"person": "10/hour", "address": "30/hour"},
+    # Device authorization requests (POST /device-authorization), each a stored grant: per client_id
+    # named and per client address. Over either: 429 with Retry-After, and nothing stored.
+    "DEVICE_AUTHORIZATION_RATES": {"client": "120/minute", "address": "30/minute"},
     # --- The pages people see (sign-in, consent, account) ----------------------------------------
     # The name people know this sign-in service by: page titles, header, emails.
     "SITE_NAME": "Django IdP",

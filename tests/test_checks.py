@@ -144,7 +144,10 @@ def test_an_accent_colour_unreadable_on_white_is_w001(settings):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("setting", ["API_THROTTLE_RATES", "PASSWORD_RESET_RATES"])
+@pytest.mark.parametrize(
+    "setting",
+    ["API_THROTTLE_RATES", "PASSWORD_RESET_RATES", "DEVICE_USER_CODE_RATES", "DEVICE_AUTHORIZATION_RATES"],
+)
 def test_an_unreadable_rate_is_e006(settings, setting):
     settings.IDP = {**settings.IDP, setting: {"client": "often", "user": "0/fortnight"}}
     assert idp_check_ids() == ["idp.E006", "idp.E006"]

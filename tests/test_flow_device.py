@@ -419,3 +419,36 @@ def test_metadata_advertises_the_device_endpoint_and_grant(client, db, path):
 
     assert document["device_authorization_endpoint"] == f"{ISSUER}/device-authorization"
     assert DEVICE_GRANT_TYPE in document["grant_types_supported"]
+
+
+# --- limits on the device endpoint itself (each request stores a grant) ---------------------------
+
+
+def test_device_authorization_requests_are_limited_per_address(client, device_client, settings):
+    settings.IDP = {**settings.IDP, "DEVICE_AUTHORIZATION_RATES": {"client": None, "address": "3/minute"}}
+    for _ in range(3):
+        assert start(client, device_client).status_code == 200
+
+    response = start(client, device_client)
+
+    assert response.status_code == 429
+    assert response.json()["error"] == "invalid_request"
+    assert 0 < int(response["Retry-After"]) <= 60
+    assert DeviceGrant.objects.count() == 3  # nothing stored for the refused one
+    from django.test import Client
+
+    assert start(Client(REMOTE_ADDR="198.51.100.7"), device_client).status_code == 200
+
+
+def test_device_authorization_requests_are_limited_per_client_named(client, device_client, settings):
+    """Per client_id, however it is sent (the body or a Basic credential), from any address."""
+    from django.test import Client
+
+    settings.IDP = {**settings.IDP, "DEVICE_AUTHORIZATION_RATES": {"client": "2/minute", "address": None}}
+    assert start(Client(REMOTE_ADDR="198.51.100.1"), device_client).status_code == 200
+    basic = basic_auth(device_client.client_id, "")
+    second = device_authorization(
+        Client(REMOTE_ADDR="198.51.100.2"), {"scope": "openid"}, HTTP_AUTHORIZATION=basic
+    )
+    assert second.status_code == 200, second.content
+    assert start(Client(REMOTE_ADDR="198.51.100.3"), device_client).status_code == 429
