@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from .api.throttling import exceeded_limits, parse_rate  # the API's window counters
+from .api.throttling import exceeded_limits, named_limits  # the API's window counters
 from .audit import Event, client_address, record
 from .conf import idp_settings
 from .tokens import revoke_tokens
@@ -58,14 +58,9 @@ def password_reset_allowed(request, *, email: str) -> bool:
     Counted per email address (hashed: the cache never holds addresses people typed) and per client
     address, whether or not an account has that email, so the limits reveal nothing either.
     """
-    rates = idp_settings.PASSWORD_RESET_RATES or {}
     email_key = hashlib.sha256(_email_identity(email).encode()).hexdigest()
     idents = {"email": email_key, "address": client_address(request) or "unknown"}
-    counted = [
-        (f"idp_password_reset:{scope}:{idents[scope]}", *rate)
-        for scope in ("email", "address")
-        if (rate := parse_rate(rates.get(scope))) is not None
-    ]
+    counted = named_limits("idp_password_reset", idp_settings.PASSWORD_RESET_RATES, idents)
     over = [key.split(":")[1] for key, _ in exceeded_limits(counted, what="Password-reset limits")]
     if over:
         logger.warning("Password-reset email not sent: over the %s limit", " and ".join(over))

@@ -70,6 +70,18 @@ def check(request, throttles) -> float | None:
     return max(waits) if waits else None
 
 
+def named_limits(prefix: str, rates: dict | None, idents: dict[str, object]) -> list[tuple[str, int, int]]:
+    """The ``(key, limit, period)`` of each limit in ``rates`` (name to rate) that applies to the
+    request: one per identity in ``idents`` (name to identity; None or empty: not counted), keyed
+    ``prefix:name:identity``, for ``exceeded_limits``."""
+    rates = rates or {}
+    return [
+        (f"{prefix}:{name}:{ident}", *rate)
+        for name, ident in idents.items()
+        if ident not in (None, "") and (rate := parse_rate(rates.get(name))) is not None
+    ]
+
+
 def exceeded_limits(counted: list[tuple[str, int, int]], *, what: str) -> list[tuple[str, int]]:
     """Count one hit on each ``(key, limit, period)``; the ``(key, seconds left)`` of those now over.
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import get_device_grant_model
 
-from ..api.throttling import exceeded_limits, parse_rate
+from ..api.throttling import exceeded_limits, named_limits
 from ..audit import Event, client_address, record
 from ..conf import idp_settings
 from ..consent import record_consent
@@ -29,14 +29,8 @@ class CodeProblem(enum.Enum):
 
 def _limits(request) -> list[tuple[str, int, int]]:
     """RFC 8628 §5.1: the codes one person, and one address, may submit in a window."""
-    rates = idp_settings.DEVICE_USER_CODE_RATES or {}
     who = {"person": request.user.pk, "address": client_address(request)}
-    limits = []
-    for name, ident in who.items():
-        rate = parse_rate(rates.get(name))
-        if rate is not None and ident is not None:
-            limits.append((f"idp_device_user_code:{name}:{ident}", *rate))
-    return limits
+    return named_limits("idp_device_user_code", idp_settings.DEVICE_USER_CODE_RATES, who)
 
 
 def check_user_code(request, typed: str | None) -> tuple[object | None, CodeProblem | None, int]:

@@ -8,9 +8,7 @@ expired or used, or one guess too many (§5.1), is a message on the same page.
 
 from __future__ import annotations
 
-import base64
 import secrets
-from urllib.parse import unquote
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -24,8 +22,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
-from ..api.throttling import exceeded_limits, parse_rate
+from ..api.throttling import exceeded_limits, named_limits
 from ..audit import client_address
+from ..client_auth import basic_credentials
 from ..conf import idp_settings
 from ..device.approval import CodeProblem, answer, check_user_code
 from ..device.protocol import IdpDeviceAuthorizationEndpoint
@@ -91,27 +90,18 @@ def _authorization_requests_over_limit(request: HttpRequest) -> int:
     Each device authorization request stores a grant, and a public client's ``client_id`` is no
     secret: without a limit anyone could fill the table (cleanup removes rows only once expired).
     """
-    rates = idp_settings.DEVICE_AUTHORIZATION_RATES or {}
-    client_id = request.POST.get("client_id") or _basic_client_id(request)
+    basic_id, _secret = basic_credentials(_basic(request), request)
+    client_id = request.POST.get("client_id") or basic_id
     who = {"client": client_id[:200] if client_id else None, "address": client_address(request)}
-    counted = []
-    for name, ident in who.items():
-        rate = parse_rate(rates.get(name))
-        if rate is not None and ident:
-            counted.append((f"idp_device_authorization:{name}:{ident}", *rate))
+    counted = named_limits("idp_device_authorization", idp_settings.DEVICE_AUTHORIZATION_RATES, who)
     over = exceeded_limits(counted, what="Device authorization limits")
     return max((ttl for _, ttl in over), default=0)
 
 
-def _basic_client_id(request: HttpRequest) -> str | None:
-    """The client id of an HTTP Basic credential, if readable (only to count it: not authenticated)."""
+def _basic(request: HttpRequest) -> str | None:
+    """The credentials of an HTTP Basic Authorization header (only to count the client it names)."""
     scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        return unquote(base64.b64decode(credentials, validate=True).decode("ascii").partition(":")[0])
-    except (ValueError, UnicodeDecodeError):
-        return None
+    return credentials if scheme.lower() == "basic" else None
 
 
 _MESSAGES = {
