@@ -21,6 +21,7 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from ..conf import idp_settings
 from ..db import lookups
+from ..logs import SECRET_PARAMETERS
 from ..subjects import sub_for
 from ..token_checks import access_token_is_live, refresh_token_expires, refresh_token_is_live
 from ..tokens import checksum
@@ -82,19 +83,6 @@ def form_problem(request: HttpRequest) -> str | None:
     return None
 
 
-# What an error report (Django's mail to ADMINS, an error tracker) must not show of these forms.
-SECRET_PARAMETERS = (
-    "client_secret",
-    "client_assertion",
-    "code",
-    "code_verifier",
-    "refresh_token",
-    "device_code",
-    "token",
-    "password",
-)
-
-
 class FormEndpointMixin:
     """POST-only endpoints taking an OAuth form: every refusal of the request itself is JSON.
 
@@ -104,6 +92,7 @@ class FormEndpointMixin:
 
     @method_decorator(csrf_exempt)
     @method_decorator(login_not_required)
+    # An error report (Django's mail to ADMINS, an error tracker) shows none of what logs redact.
     @method_decorator(sensitive_post_parameters(*SECRET_PARAMETERS))
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method == "POST":
