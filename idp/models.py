@@ -18,9 +18,10 @@ from oauth2_provider.models import (
 from oauth2_provider.settings import oauth2_settings
 
 from .redirect_uris import allowed_schemes, is_registered
+from .mfa.passkey_models import Passkey
 from .subject_models import PairwiseSubject, Subject
 
-__all__ = ["PairwiseSubject", "Subject"]  # defined apart, to keep this module short
+__all__ = ["PairwiseSubject", "Passkey", "Subject"]  # defined apart, to keep this module short
 
 
 class Application(AbstractApplication):

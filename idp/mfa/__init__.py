@@ -1,0 +1,1 @@
+"""Second factors: the factor framework, TOTP, recovery codes and passkeys."""
