@@ -69,7 +69,8 @@ def delete_expired_events(*, now=None) -> int:
 
 
 def on_user_logged_in(sender, request, user, **kwargs) -> None:
-    record(Event.SIGN_IN, actor=user, request=request, backend=getattr(user, "backend", ""))
+    amr = list(getattr(request, "idp_sign_in_methods", ("pwd",)))
+    record(Event.SIGN_IN, actor=user, request=request, backend=getattr(user, "backend", ""), amr=amr)
 
 
 def existing_account(username: str | None):

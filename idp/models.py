@@ -17,11 +17,18 @@ from oauth2_provider.models import (
 )
 from oauth2_provider.settings import oauth2_settings
 
-from .redirect_uris import allowed_schemes, is_registered
+from .mfa.models import RecoveryCode, TotpDevice
 from .mfa.passkey_models import Passkey
+from .redirect_uris import allowed_schemes, is_registered
 from .subject_models import PairwiseSubject, Subject
 
-__all__ = ["PairwiseSubject", "Passkey", "Subject"]  # defined apart, to keep this module short
+__all__ = [
+    "PairwiseSubject",
+    "Passkey",
+    "RecoveryCode",
+    "Subject",
+    "TotpDevice",
+]  # defined apart, to keep this module short
 
 
 class Application(AbstractApplication):
@@ -86,6 +93,13 @@ class Application(AbstractApplication):
         _("verified by the operator"),
         default=False,
         help_text=_("Shown on the consent page; unverified clients carry a warning."),
+    )
+    require_second_factor = models.BooleanField(
+        _("require a second factor"),
+        default=False,
+        help_text=_(
+            "People signing in to this client must give a second factor (those without one enroll first)."
+        ),
     )
     logo_uri = models.URLField(_("logo URL"), blank=True)
     client_uri = models.URLField(_("home page"), blank=True)
@@ -244,6 +258,13 @@ class AuditEvent(models.Model):
         USER_DELETED = "user_deleted", _("Account deleted")
         DEVICE_APPROVED = "device_approved", _("Device sign-in approved")
         DEVICE_DENIED = "device_denied", _("Device sign-in denied")
+        STEP_UP = "step_up", _("Second factor given (step-up)")
+        FACTOR_ADDED = "factor_added", _("Second factor added")
+        FACTOR_RENAMED = "factor_renamed", _("Second factor renamed")
+        FACTOR_REMOVED = "factor_removed", _("Second factor removed")
+        RECOVERY_CODES_CREATED = "recovery_codes_created", _("New recovery codes created")
+        FACTORS_RESET = "factors_reset", _("Second factors reset by an operator")
+        PASSKEY_REFUSED = "passkey_refused", _("Passkey refused")
 
     time = models.DateTimeField(_("time"), default=timezone.now, db_index=True, editable=False)
     event = models.CharField(_("event"), max_length=32, choices=Event.choices, db_index=True)

@@ -74,4 +74,5 @@ def session_problem(
 def on_user_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
     """``user_logged_in`` receiver: every login through Django's ``login()`` is recorded."""
     if request is not None and hasattr(request, "session"):
-        record_authentication(request)
+        # A sign-in finished by a second factor (idp.mfa.flow) says how; a password alone is "pwd".
+        record_authentication(request, methods=getattr(request, "idp_sign_in_methods", ("pwd",)))

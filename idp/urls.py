@@ -6,12 +6,13 @@ the resource API under ``/api/`` (namespace ``idp-api``).
 
 from django.urls import include, path
 
-from .views import account, auth, device, health, theme
+from .views import account, auth, device, health, security, theme, verify
 
 page_patterns = [
     path("", auth.home, name="home"),
     path("login", auth.LoginView.as_view(), name="login"),
     path("logout", auth.LogoutView.as_view(), name="logout"),
+    path("login/verify", verify.login_verify, name="login-verify"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("password-reset", auth.PasswordResetView.as_view(), name="password_reset"),
@@ -25,6 +26,13 @@ page_patterns = [
     path("account/apps", account.connected_apps_page, name="connected-apps"),
     path("account/apps/<int:application_id>/revoke", account.revoke, name="revoke"),
     path("account/profile", account.profile, name="profile"),
+    path("account/security", security.account_security, name="account-security"),
+    path("account/security/totp", security.totp_start, name="totp-start"),
+    path("account/security/totp/setup", security.totp_setup, name="totp-setup"),
+    path("account/security/totp/<int:device_id>/rename", security.totp_rename, name="totp-rename"),
+    path("account/security/totp/<int:device_id>/remove", security.totp_remove, name="totp-remove"),
+    path("account/security/recovery-codes", security.recovery_codes_new, name="recovery-codes"),
+    path("account/security/disable", security.disable_mfa, name="mfa-disable"),
     path("theme.css", theme.theme, name="theme"),
     path("device", device.device_page, name="device"),
 ]

@@ -1,1 +1,1 @@
-"""Second factors: the factor framework, TOTP, recovery codes and passkeys."""
+"""Second factors: TOTP, recovery codes and passkeys, the second sign-in step, amr/acr and step-up."""

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 
 from ..accounts import changes_by, password_reset_allowed
 from ..conf import idp_settings
+from ..mfa.flow import begin_second_step, has_second_factor
 from ..presentation import client_from_next
 
 
@@ -50,6 +51,15 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context["client"] = client_from_next(self.get_redirect_url())
         return context
+
+    def form_valid(self, form):
+        """The password was right: a person with a second factor is asked for it before signing in."""
+        user = form.get_user()
+        if not has_second_factor(user):
+            return super().form_valid(form)
+        return HttpResponseRedirect(
+            begin_second_step(self.request, user, next_url=self.get_success_url(), backend=user.backend)
+        )
 
 
 class LogoutView(auth_views.LogoutView):
