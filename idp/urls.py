@@ -6,7 +6,7 @@ the resource API under ``/api/`` (namespace ``idp-api``).
 
 from django.urls import include, path
 
-from .views import account, auth, device, health, security, theme, verify
+from .views import account, auth, device, health, passkeys, security, theme, verify
 
 page_patterns = [
     path("", auth.home, name="home"),
@@ -33,6 +33,12 @@ page_patterns = [
     path("account/security/totp/<int:device_id>/remove", security.totp_remove, name="totp-remove"),
     path("account/security/recovery-codes", security.recovery_codes_new, name="recovery-codes"),
     path("account/security/disable", security.disable_mfa, name="mfa-disable"),
+    path("login/passkey/begin", passkeys.authenticate_begin, name="passkey-authenticate-begin"),
+    path("login/passkey/finish", passkeys.authenticate_finish, name="passkey-authenticate-finish"),
+    path("account/security/passkeys/begin", passkeys.register_begin, name="passkey-register-begin"),
+    path("account/security/passkeys/finish", passkeys.register_finish, name="passkey-register-finish"),
+    path("account/security/passkeys/<int:passkey_id>/rename", passkeys.rename, name="passkey-rename"),
+    path("account/security/passkeys/<int:passkey_id>/remove", passkeys.remove, name="passkey-remove"),
     path("theme.css", theme.theme, name="theme"),
     path("device", device.device_page, name="device"),
 ]

@@ -1,0 +1,206 @@
+/* Passkeys: registration on the account security page, and sign-in (second factor, passwordless,
+   browser autofill). Progressive enhancement: every control starts hidden and is shown only where the
+   browser supports WebAuthn; the pages work without this file for every other way to sign in. */
+(function () {
+  "use strict";
+
+  var supported = typeof window.PublicKeyCredential === "function" &&
+    !!(navigator.credentials && navigator.credentials.create && navigator.credentials.get);
+
+  function toBytes(value) {
+    var base64 = value.replace(/-/g, "+").replace(/_/g, "/");
+    while (base64.length % 4) { base64 += "="; }
+    var binary = atob(base64);
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) { bytes[i] = binary.charCodeAt(i); }
+    return bytes.buffer;
+  }
+
+  function toBase64url(buffer) {
+    if (!buffer) { return null; }
+    var bytes = new Uint8Array(buffer);
+    var binary = "";
+    for (var i = 0; i < bytes.length; i++) { binary += String.fromCharCode(bytes[i]); }
+    return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function descriptors(list) {
+    return (list || []).map(function (item) {
+      return { type: item.type, id: toBytes(item.id), transports: item.transports };
+    });
+  }
+
+  function creationOptions(json) {
+    var options = Object.assign({}, json);
+    options.challenge = toBytes(json.challenge);
+    options.user = Object.assign({}, json.user, { id: toBytes(json.user.id) });
+    options.excludeCredentials = descriptors(json.excludeCredentials);
+    return options;
+  }
+
+  function requestOptions(json) {
+    var options = Object.assign({}, json);
+    options.challenge = toBytes(json.challenge);
+    options.allowCredentials = descriptors(json.allowCredentials);
+    return options;
+  }
+
+  function registrationJSON(credential) {
+    var response = credential.response;
+    return {
+      id: credential.id,
+      rawId: toBase64url(credential.rawId),
+      type: credential.type,
+      authenticatorAttachment: credential.authenticatorAttachment || undefined,
+      response: {
+        clientDataJSON: toBase64url(response.clientDataJSON),
+        attestationObject: toBase64url(response.attestationObject),
+        transports: response.getTransports ? response.getTransports() : []
+      },
+      clientExtensionResults: credential.getClientExtensionResults()
+    };
+  }
+
+  function assertionJSON(credential) {
+    var response = credential.response;
+    return {
+      id: credential.id,
+      rawId: toBase64url(credential.rawId),
+      type: credential.type,
+      authenticatorAttachment: credential.authenticatorAttachment || undefined,
+      response: {
+        clientDataJSON: toBase64url(response.clientDataJSON),
+        authenticatorData: toBase64url(response.authenticatorData),
+        signature: toBase64url(response.signature),
+        userHandle: toBase64url(response.userHandle)
+      },
+      clientExtensionResults: credential.getClientExtensionResults()
+    };
+  }
+
+  function post(url, csrf, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(body || {})
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          if (data.redirect) { window.location.assign(data.redirect); }
+          var error = new Error(data.message || "The server could not be reached. Try again.");
+          error.fromServer = true;
+          throw error;
+        }
+        return data;
+      });
+    });
+  }
+
+  function messageFor(error, root) {
+    if (error && error.fromServer) { return error.message; }
+    var name = error && error.name;
+    var text = root.dataset;
+    if (name === "NotAllowedError") { return text.msgCancelled; }
+    if (name === "InvalidStateError") { return text.msgExists; }
+    if (name === "NotSupportedError") { return text.msgUnsupported; }
+    if (name === "SecurityError") { return text.msgInsecure; }
+    if (name === "AbortError") { return ""; }
+    return text.msgFailed;
+  }
+
+  function showStatus(root, message) {
+    var status = root.querySelector("[data-passkey-status]");
+    if (!status || !message) { return; }
+    status.textContent = message;
+    status.hidden = false;
+  }
+
+  function csrfOf(root) {
+    var input = root.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function reveal(root) {
+    root.querySelectorAll("[data-passkey-needs-js]").forEach(function (element) { element.hidden = false; });
+    root.querySelectorAll("[data-passkey-no-js]").forEach(function (element) { element.hidden = true; });
+  }
+
+  function setUpRegistration(root) {
+    var form = root.querySelector("form[data-passkey-register]");
+    if (!form) { return; }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector("button[type=submit]");
+      var name = form.querySelector("input[name=name]");
+      var next = form.querySelector("input[name=next]");
+      button.disabled = true;
+      post(form.dataset.beginUrl, csrfOf(root))
+        .then(function (options) { return navigator.credentials.create({ publicKey: creationOptions(options) }); })
+        .then(function (credential) {
+          return post(form.dataset.finishUrl, csrfOf(root), {
+            credential: registrationJSON(credential), name: name ? name.value : "", next: next ? next.value : ""
+          });
+        })
+        .then(function (data) { window.location.assign(data.redirect); })
+        .catch(function (error) { showStatus(root, messageFor(error, root)); })
+        .then(function () { button.disabled = false; });
+    });
+  }
+
+  var pendingConditional = null;
+
+  function signIn(root, options) {
+    var mode = root.dataset.passkeyMode;
+    var next = root.querySelector("input[name=next]");
+    return post(root.dataset.beginUrl, csrfOf(root), { mode: mode })
+      .then(function (json) {
+        var request = { publicKey: requestOptions(json) };
+        if (options.conditional) {
+          pendingConditional = new AbortController();
+          request.mediation = "conditional";
+          request.signal = pendingConditional.signal;
+        }
+        return navigator.credentials.get(request);
+      })
+      .then(function (credential) {
+        return post(root.dataset.finishUrl, csrfOf(root), {
+          mode: mode, credential: assertionJSON(credential), next: next ? next.value : ""
+        });
+      })
+      .then(function (data) { window.location.assign(data.redirect); });
+  }
+
+  function setUpSignIn(root) {
+    var button = root.querySelector("button[data-passkey-sign-in]");
+    if (button) {
+      button.addEventListener("click", function () {
+        if (pendingConditional) { pendingConditional.abort(); pendingConditional = null; }
+        button.disabled = true;
+        signIn(root, { conditional: false })
+          .catch(function (error) { showStatus(root, messageFor(error, root)); })
+          .then(function () { button.disabled = false; });
+      });
+    }
+    if (root.dataset.passkeyAutofill === "true" && PublicKeyCredential.isConditionalMediationAvailable) {
+      PublicKeyCredential.isConditionalMediationAvailable().then(function (available) {
+        var username = document.querySelector("input[autocomplete='username']");
+        if (!available || !username) { return; }
+        username.setAttribute("autocomplete", "username webauthn");
+        signIn(root, { conditional: true }).catch(function (error) {
+          if (error && error.name !== "AbortError") { showStatus(root, messageFor(error, root)); }
+        });
+      });
+    }
+  }
+
+  document.querySelectorAll("[data-passkeys]").forEach(function (root) {
+    if (!supported) {
+      showStatus(root, root.dataset.passkeyQuiet === "true" ? "" : root.dataset.msgUnsupported);
+      return;
+    }
+    reveal(root);
+    setUpRegistration(root);
+    if (root.dataset.beginUrl) { setUpSignIn(root); }
+  });
+})();
