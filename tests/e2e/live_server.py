@@ -113,10 +113,14 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running_idp(tmp: Path) -> Iterator[LiveIdp]:
-    """Migrate a fresh SQLite file in ``tmp``, load the demo data and serve it with runserver."""
+def running_idp(tmp: Path, *, host: str = "127.0.0.1") -> Iterator[LiveIdp]:
+    """Migrate a fresh SQLite file in ``tmp``, load the demo data and serve it with runserver.
+
+    ``host`` names the issuer (the server listens on 127.0.0.1 either way): WebAuthn needs a domain
+    such as ``localhost``, since an IP address cannot be a relying party ID.
+    """
     port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = f"http://{host}:{port}"
     log_path = tmp / "server.log"
 
     env = {key: value for key, value in os.environ.items() if key not in _HOSTILE_ENV}

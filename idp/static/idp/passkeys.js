@@ -4,7 +4,10 @@
 (function () {
   "use strict";
 
-  var supported = typeof window.PublicKeyCredential === "function" &&
+  // An IP address can never be a relying party ID: there, passkeys stay hidden like in old browsers.
+  var onIpAddress = /^[0-9.]+$/.test(location.hostname) || location.hostname.indexOf(":") !== -1 ||
+    location.hostname.charAt(0) === "[";
+  var supported = typeof window.PublicKeyCredential === "function" && !onIpAddress &&
     !!(navigator.credentials && navigator.credentials.create && navigator.credentials.get);
 
   function toBytes(value) {
@@ -149,11 +152,16 @@
   }
 
   var pendingConditional = null;
+  var pendingBegin = null;
 
   function signIn(root, options) {
     var mode = root.dataset.passkeyMode;
     var next = root.querySelector("input[name=next]");
-    return post(root.dataset.beginUrl, csrfOf(root), { mode: mode })
+    var begin = post(root.dataset.beginUrl, csrfOf(root), { mode: mode });
+    if (options.conditional) {
+      pendingBegin = begin.catch(function () {}).then(function () { pendingBegin = null; });
+    }
+    return begin
       .then(function (json) {
         var request = { publicKey: requestOptions(json) };
         if (options.conditional) {
@@ -169,6 +177,17 @@
         });
       })
       .then(function (data) { window.location.assign(data.redirect); });
+  }
+
+  // The answer to the autofill request stores a challenge in the session: a password sent before it
+  // arrives waits for it, so that the sign-in's new session cookie is the last one the browser gets.
+  function holdSubmitsWhileBeginning(form) {
+    if (!form) { return; }
+    form.addEventListener("submit", function (event) {
+      if (!pendingBegin) { return; }
+      event.preventDefault();
+      pendingBegin.then(function () { form.submit(); });
+    });
   }
 
   function setUpSignIn(root) {
@@ -187,9 +206,9 @@
         var username = document.querySelector("input[autocomplete='username']");
         if (!available || !username) { return; }
         username.setAttribute("autocomplete", "username webauthn");
-        signIn(root, { conditional: true }).catch(function (error) {
-          if (error && error.name !== "AbortError") { showStatus(root, messageFor(error, root)); }
-        });
+        holdSubmitsWhileBeginning(username.form);
+        // Autofill waits in the background: a person who types a password instead sees no error.
+        signIn(root, { conditional: true }).catch(function () {});
       });
     }
   }
