@@ -41,6 +41,10 @@ DEFAULTS: dict[str, Any] = {
     # idp.claims.ClaimsSource. The default reads a plain user model (names, username, email) and
     # never says an email address is verified.
     "CLAIMS_SOURCE": "idp.claims.ClaimsSource",
+    # Who must give a second factor at every sign-in to a client: None (only where a client requires
+    # it, or asks with acr_values), "staff" (staff members), or "all". A person without one is led to
+    # add one first (/account/security).
+    "REQUIRE_SECOND_FACTOR": None,
     # --- The device authorization grant (RFC 8628) ------------------------------------------------
     # How long a device code and its user code live, in seconds (RFC 8628 §3.2 expires_in).
     "DEVICE_CODE_LIFETIME": 600,

@@ -13,12 +13,13 @@ from .authorization import PROMPT_VALUES, RESPONSE_MODES
 from .claims import supported_claims
 from .conf import RESPONSE_TYPES, TOKEN_ENDPOINT_AUTH_METHODS, idp_settings
 from .keys import ALGORITHM
+from .mfa.acr import ACR_VALUES
 from .subjects import SUBJECT_TYPES
 
 # PKCE: the authorization endpoint and the code's save-time check accept S256 alone.
 CODE_CHALLENGE_METHODS = ("S256",)
 # Claims every ID token may carry besides those the scopes release (idp.claims).
-ID_TOKEN_CLAIMS = ("iss", "aud", "exp", "iat", "auth_time", "nonce", "azp")
+ID_TOKEN_CLAIMS = ("iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "acr", "amr")
 # Settings the documents are derived from: a change to either computes them again.
 SOURCE_SETTINGS = frozenset({"OAUTH2_PROVIDER", "IDP"})
 
@@ -62,6 +63,8 @@ def openid_configuration() -> dict[str, Any]:
         "userinfo_endpoint": _endpoint("user-info"),
         "end_session_endpoint": _endpoint("rp-initiated-logout"),
         "subject_types_supported": list(SUBJECT_TYPES),
+        # Documented in idp.mfa.acr: single factor, two factors (REFEDS), phishing-resistant (EAP ACR).
+        "acr_values_supported": list(ACR_VALUES),
         "id_token_signing_alg_values_supported": [ALGORITHM],
         "claims_supported": [*ID_TOKEN_CLAIMS, *supported_claims()],
         "prompt_values_supported": list(PROMPT_VALUES),

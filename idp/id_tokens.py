@@ -13,6 +13,7 @@ from jwcrypto.common import JWException
 from .claims import claim_values, requested_claims
 from .conf import idp_settings
 from .keys import verification_key
+from .mfa.acr import acr_for, requested_acr
 from .subjects import sub_for
 
 # RFC 7515 §7.1: three base64url segments. jwcrypto decodes each with Python's lenient base64, which
@@ -37,6 +38,10 @@ def id_token_claims(user, *, client, claims_request, auth_time: datetime, amr, e
     )
     if amr:
         claims["amr"] = list(amr)
+        # The strongest requested context the sign-in satisfies, else the strongest it does (idp.mfa.acr).
+        requested, _essential = requested_acr(acr_values=None, claims_request=claims_request)
+        if acr := acr_for(amr, requested=requested):
+            claims["acr"] = acr
     return claims
 
 
