@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 
+import pyotp
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from idp.mfa import factors, flow
+from idp.mfa import acr, factors, flow
 from idp.mfa.passkey_models import Passkey
 from idp.models import AuditEvent
 from idp.sessions import AUTH_TIME_KEY, authentication_methods
-from tests.conftest import ISSUER
+from oidc_selftest.pkce import pkce_pair
+from tests.conftest import ISSUER, authorize, authorize_params, exchange, query_of, verify_id_token
 from tests.factories import PASSWORD, UserFactory
 from tests.soft_authenticator import SoftAuthenticator
+from tests.test_mfa_sign_in import enroll_totp
 
 pytestmark = pytest.mark.django_db
 Event = AuditEvent.Event
@@ -309,3 +312,46 @@ def test_an_operator_reset_removes_passkeys(person_with_passkey):
     user, _ = person_with_passkey
     removed = flow.reset_factors(user, actor=UserFactory(is_staff=True))
     assert removed["passkey"] == 1 and not Passkey.objects.exists()
+
+
+# What relying parties see
+
+
+def test_a_passkey_sign_in_gives_phr_in_the_id_token(client, person_with_passkey, web_client):
+    _, key = person_with_passkey
+    assert passkey_sign_in(client, key, mode="passwordless").status_code == 200
+    body = exchange(client, web_client, authorize(client, web_client)).json()
+    claims = verify_id_token(client, body["id_token"])
+    assert claims["amr"] == ["hwk", "pin", "mfa"] and claims["acr"] == acr.PHR
+
+
+def test_without_user_verification_a_passkey_alone_is_not_mfa(client, web_client):
+    user = UserFactory()
+    setup = Client()
+    setup.force_login(user)
+    key, _ = enroll(setup, authenticator(user_verifies=False))
+    assert passkey_sign_in(client, key, mode="passwordless").status_code == 200
+    claims = verify_id_token(
+        client, exchange(client, web_client, authorize(client, web_client)).json()["id_token"]
+    )
+    assert claims["amr"] == ["hwk", "user"] and claims["acr"] == acr.PHR
+
+
+def test_phr_asked_of_a_totp_session_steps_up_with_the_passkey(client, person_with_passkey, web_client):
+    user, key = person_with_passkey
+    _, secret = enroll_totp(user)
+    client.post(reverse("idp:login"), {"username": user.get_username(), "password": PASSWORD})
+    client.post(reverse("idp:login-verify"), {"method": "totp", "code": pyotp.TOTP(secret).now()})
+    _, challenge = pkce_pair()
+    claims_request = json.dumps({"id_token": {"acr": {"essential": True, "values": [acr.PHR]}}})
+    params = authorize_params(web_client, challenge=challenge, claims=claims_request)
+    response = client.get("/authorize", params)
+    assert response["Location"].startswith(reverse("idp:login-verify"))
+    next_url = query_of(response["Location"])["next"]
+    page = client.get(response["Location"])
+    assert b"Use a passkey" in page.content
+    finished = passkey_sign_in(client, key, mode="second_factor", next=next_url)
+    assert finished.status_code == 200 and finished.json()["redirect"] == next_url
+    authz = authorize(client, web_client, claims=claims_request)
+    claims = verify_id_token(client, exchange(client, web_client, authz).json()["id_token"])
+    assert claims["acr"] == acr.PHR and {"pwd", "otp", "hwk", "mfa"} <= set(claims["amr"])

@@ -142,7 +142,7 @@ def enroll_and_sign_in(page, idp) -> list[dict]:
     page.get_by_role("button", name="Sign in with a passkey").click()
     query = to_the_app_after_consent(page)
     claims = id_token_claims(idp, query["code"], verifier)
-    assert set(claims["amr"]) == {"hwk", "pin", "mfa"}
+    assert set(claims["amr"]) == {"hwk", "pin", "mfa"} and claims["acr"] == "phr"
     assert credentials(page)[0]["signCount"] >= 1
 
     # A password, then the passkey as the second factor.
@@ -156,7 +156,7 @@ def enroll_and_sign_in(page, idp) -> list[dict]:
     # Consent is remembered from the first flow: the passkey sends the browser straight to the app.
     query = to_the_app(page, page.get_by_role("button", name="Use a passkey").click)
     claims = id_token_claims(idp, query["code"], verifier)
-    assert set(claims["amr"]) == {"pwd", "hwk", "pin", "mfa"}
+    assert set(claims["amr"]) == {"pwd", "hwk", "pin", "mfa"} and claims["acr"] == "phr"
     return credentials(page)
 
 
