@@ -46,8 +46,8 @@ def check_signing_key(app_configs, **kwargs) -> list[checks.CheckMessage]:
     if not oauth2_settings.OIDC_RSA_PRIVATE_KEY and not idp_settings.KEY_ENCRYPTION_KEY:
         return [
             checks.Error(
-                "OAUTH2_PROVIDER['OIDC_RSA_PRIVATE_KEY'] is empty and no IDP['KEY_ENCRYPTION_KEY'] is set for "
-                "keys kept in the database: ID tokens cannot be signed.",
+                "OAUTH2_PROVIDER['OIDC_RSA_PRIVATE_KEY'] is empty and no IDP['KEY_ENCRYPTION_KEY'] is set "
+                "for keys kept in the database: ID tokens cannot be signed.",
                 id="idp.E003",
             )
         ]
