@@ -79,6 +79,9 @@ OAUTH2_PROVIDER = oauth2_provider_settings(
     OIDC_ISS_ENDPOINT=IDP_ISSUER,
     OIDC_RSA_PRIVATE_KEY=_signing_key,
     OIDC_RSA_PRIVATE_KEYS_INACTIVE=_retired_keys,
+    # How long relying parties may cache JWKS; a rotated key is published this long (+ the margin
+    # below) before it signs.
+    OIDC_JWKS_MAX_AGE_SECONDS=int(os.environ.get("IDP_JWKS_MAX_AGE_SECONDS", "3600")),
 )
 # What DOT has no setting for (idp.conf.DEFAULTS).
 IDP = {
@@ -91,6 +94,7 @@ IDP = {
     # One TLS proxy in front appends the client's address to X-Forwarded-For.
     "TRUSTED_PROXIES": 1 if env_bool("BEHIND_TLS_PROXY") else 0,
     "KEY_ENCRYPTION_KEY": _key_encryption_key,
+    "KEY_ROTATION_MARGIN": int(os.environ.get("IDP_KEY_ROTATION_MARGIN", "300")),
 }
 # e.g. IDP_API_THROTTLE_RATES="client=1200/minute,user=300/minute" ("none" for unlimited).
 if _rates := env_list("IDP_API_THROTTLE_RATES"):
