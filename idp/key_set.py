@@ -60,11 +60,7 @@ class KeySet:
     public: dict[str, jwk.JWK]
     jwks: bytes
     problems: tuple[str, ...]
-
-    @property
-    def algorithms(self) -> tuple[str, ...]:
-        """The algorithms an ID token can be signed with now: those with an active key."""
-        return tuple(alg for alg in ALGORITHMS if alg in self.signers)
+    algorithms: tuple[str, ...]  # those an ID token can be signed with now: with an active key
 
 
 class _Seen(NamedTuple):
@@ -75,6 +71,9 @@ class _Seen(NamedTuple):
 
 
 _seen = _Seen(None, None, 0.0, 0.0)
+# The stored keys the last key set was built from, and that key set: reused while they are the same
+# object (settings are read only to build; a change to them forgets it, see ``forget_built``).
+_built: tuple[tuple[StoredKey, ...], KeySet] | None = None
 
 
 @functools.lru_cache(maxsize=32)
@@ -141,8 +140,20 @@ def stored_keys() -> tuple[StoredKey, ...]:
 
 def forget_keys() -> None:
     """This process reads the keys again at its next use."""
-    global _seen
-    _seen = _Seen(None, None, 0.0, 0.0)
+    global _seen, _built
+    _seen, _built = _Seen(None, None, 0.0, 0.0), None
+
+
+def forget_built(*, setting: str, **kwargs) -> None:
+    """``setting_changed`` receiver: the key set is built again after the settings it reads change."""
+    global _built
+    if setting in {"OAUTH2_PROVIDER", "IDP"}:
+        _built = None
+
+
+# The stored keys the last key set was built from, and that key set: reused while they are the same
+# object (settings are read only to build; a change to them forgets it, see ``forget_built``).
+_built: tuple[tuple[StoredKey, ...], KeySet] | None = None
 
 
 def announce_key_change() -> None:
@@ -210,18 +221,25 @@ def build_key_set(
         public={entry["kid"]: jwk.JWK(**entry) for entry in keys},
         jwks=json.dumps({"keys": keys}).encode(),
         problems=tuple(problems),
+        algorithms=tuple(alg for alg in ALGORITHMS if alg in usable),
     )
 
 
 def current_key_set() -> KeySet:
-    """The key set this process uses now."""
+    """The key set this process uses now: a comparison or two per call between key changes."""
+    global _built
+    stored, built = stored_keys(), _built
+    if built is not None and built[0] is stored:
+        return built[1]
     from oauth2_provider.settings import oauth2_settings  # not at import: project/settings.py imports us
 
     from .conf import idp_settings
 
-    return build_key_set(
-        stored_keys(),
+    key_set = build_key_set(
+        stored,
         oauth2_settings.OIDC_RSA_PRIVATE_KEY or "",
         tuple(oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE or ()),
         idp_settings.KEY_ENCRYPTION_KEY or "",
     )
+    _built = (stored, key_set)
+    return key_set
