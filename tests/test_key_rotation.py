@@ -41,7 +41,7 @@ def events(*kinds) -> list[tuple[str, str]]:
     )
 
 
-def test_periods_follow_the_jwks_cache_lifetime_and_the_id_token_lifetime(settings):
+def test_periods_follow_the_jwks_cache_lifetime_and_the_id_token_lifetime(settings, client):
     settings.OAUTH2_PROVIDER = {
         **settings.OAUTH2_PROVIDER,
         "OIDC_JWKS_MAX_AGE_SECONDS": 600,
@@ -50,6 +50,8 @@ def test_periods_follow_the_jwks_cache_lifetime_and_the_id_token_lifetime(settin
     settings.IDP = {**settings.IDP, "KEY_ROTATION_MARGIN": 60}
     assert prepublication_period() == timedelta(seconds=660)
     assert retention_period() == timedelta(seconds=960)
+    # What JWKS tells relying parties they may cache it for, the pre-publication period is built on.
+    assert client.get("/.well-known/jwks.json")["Cache-Control"] == "public, max-age=600"
 
 
 def test_next_active_retired_gone_on_a_frozen_clock(client):
