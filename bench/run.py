@@ -62,6 +62,9 @@ def main() -> None:
         try:
             manage(env, "migrate", "--noinput")
             manage(env, "idp_load_demo")
+            # Mid-rotation, as a live site often is: a next key kept in the database is published
+            # beside the environment's key (JWKS serves both, from bytes built once per key change).
+            manage(env, "idp_keys", "rotate")
             users = [f"bench{i}" for i in range(args.users)]
             manage(
                 env,

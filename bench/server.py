@@ -64,6 +64,7 @@ def create_database(kind: str, tmp: Path) -> tuple[str, Callable[[], None]]:
 
 def provider_env(database_url: str, tmp: Path) -> dict:
     """The provider's environment for ``database_url``, production settings, a new key in ``tmp``."""
+    from idp.key_storage import generate_kek
     from idp.keys import generate_private_key_pem
 
     key = tmp / "signing.pem"
@@ -72,6 +73,7 @@ def provider_env(database_url: str, tmp: Path) -> dict:
     env.update(
         DATABASE_URL=database_url,
         IDP_SIGNING_KEY_FILE=str(key),
+        IDP_KEY_ENCRYPTION_KEY=generate_kek(),
         DEBUG="0",
         PYTHONUNBUFFERED="1",
         DJANGO_SETTINGS_MODULE="project.settings",

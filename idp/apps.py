@@ -16,7 +16,7 @@ class IdpConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save, pre_save
         from oauth2_provider.models import get_application_model
 
-        from . import accounts, audit, checks, discovery, install_checks, logs  # noqa: F401  (checks register)
+        from . import accounts, audit, checks, discovery, install_checks, key_set, logs  # noqa: F401  (checks register)
         from .sessions import on_user_logged_in
         from .subjects import ensure_subject
 
@@ -33,6 +33,7 @@ class IdpConfig(AppConfig):
         post_save.connect(accounts.apply_account_changes, sender=User, dispatch_uid="idp.accounts.after_save")
         post_delete.connect(accounts.record_person_deleted, sender=User, dispatch_uid="idp.accounts.deleted")
         setting_changed.connect(discovery.forget_documents, dispatch_uid="idp.discovery.forget_documents")
+        setting_changed.connect(key_set.forget_built, dispatch_uid="idp.key_set.forget_built")
         user_logged_in.connect(on_user_logged_in, dispatch_uid="idp.sessions.record_authentication")
         user_logged_in.connect(ensure_subject, dispatch_uid="idp.subjects.ensure_subject")
         user_logged_in.connect(audit.on_user_logged_in, dispatch_uid="idp.audit.sign_in")

@@ -43,13 +43,38 @@ def check_issuer(app_configs, **kwargs) -> list[checks.CheckMessage]:
 def check_signing_key(app_configs, **kwargs) -> list[checks.CheckMessage]:
     from oauth2_provider.settings import oauth2_settings
 
-    if not oauth2_settings.OIDC_RSA_PRIVATE_KEY:
+    if not oauth2_settings.OIDC_RSA_PRIVATE_KEY and not idp_settings.KEY_ENCRYPTION_KEY:
         return [
             checks.Error(
-                "OAUTH2_PROVIDER['OIDC_RSA_PRIVATE_KEY'] is empty: ID tokens cannot be signed.", id="idp.E003"
+                "OAUTH2_PROVIDER['OIDC_RSA_PRIVATE_KEY'] is empty and no IDP['KEY_ENCRYPTION_KEY'] is set "
+                "for keys kept in the database: ID tokens cannot be signed.",
+                id="idp.E003",
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.security, checks.Tags.database)
+def check_stored_signing_keys(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """The key-encryption key is well-formed and decrypts every private key stored in the database."""
+    from .key_storage import decrypt_stored_keys, parse_kek
+
+    kek = idp_settings.KEY_ENCRYPTION_KEY
+    if kek:
+        try:
+            parse_kek(kek)
+        except ImproperlyConfigured as exc:
+            return [checks.Error(str(exc), id="idp.E020")]
+    try:
+        problems = decrypt_stored_keys()
+    except DatabaseError:
+        return []  # not migrated yet: nothing stored
+    return [
+        checks.Error(
+            problem, hint="Set IDP_KEY_ENCRYPTION_KEY to the key they were stored under.", id="idp.E021"
+        )
+        for problem in problems
+    ]
 
 
 @checks.register()
@@ -128,7 +153,7 @@ def check_email_backend(app_configs, **kwargs) -> list[checks.CheckMessage]:
 
 def refuse_unsafe_start() -> None:
     """Called by the WSGI/ASGI entry points: a production server does not start with demo credentials
-    or with email that is never delivered."""
+    or with email that is never delivered; no server starts with stored keys it cannot decrypt."""
     found = demo_credential_errors()
     if found:
         raise ImproperlyConfigured(
@@ -136,6 +161,8 @@ def refuse_unsafe_start() -> None:
             f"on the non-loopback issuer {idp_settings.ISSUER}."
         )
     for error in check_email_backend(None):
+        raise ImproperlyConfigured(f"Refusing to start: {error.msg}")
+    for error in check_stored_signing_keys(None):
         raise ImproperlyConfigured(f"Refusing to start: {error.msg}")
 
 

@@ -25,6 +25,7 @@ PLAIN_FIELDS: dict[str, tuple[str, Any]] = {
     "tos_uri": ("tos_uri", ""),
     "subject_type": ("subject_type", "public"),
     "sector_identifier": ("sector_identifier", ""),
+    "id_token_signed_response_alg": ("algorithm", "RS256"),
 }
 SETTINGS = ("redirect_uris", "post_logout_redirect_uris", "allowed_origins", "allowed_scopes")
 KNOWN_KEYS = {
@@ -64,6 +65,8 @@ def spec_problems(spec: dict[str, Any], *, allow_weak_secrets: bool = False) -> 
         )
     except ValidationError as exc:
         problems += [f"{name}: {key}: {m}" for key, messages in exc.message_dict.items() for m in messages]
+    if spec.get("id_token_signed_response_alg", "RS256") not in ("RS256", "ES256"):
+        problems.append(f"{name}: id_token_signed_response_alg must be RS256 or ES256.")
     secret, hashed = spec.get("client_secret"), spec.get("client_secret_hash")
     if (secret or hashed) and not KINDS[kind].has_secret:
         problems.append(f"{name}: a {kind} client is public and has no secret.")

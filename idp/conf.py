@@ -65,6 +65,14 @@ DEFAULTS: dict[str, Any] = {
     # Brand colour of buttons, links and focus rings, as #rrggbb. It must keep a 4.5:1 contrast with
     # white (WCAG AA), which the system check idp.W001 verifies.
     "ACCENT_COLOR": "#0b57d0",
+    # --- Signing keys kept in the database (idp.key_rotation, `manage.py idp_keys`) ---------------
+    # The key-encryption key: 32 random bytes, base64url (`manage.py idp_keys kek`). Private signing
+    # keys in the database are encrypted under it (AES-256-GCM). None: keys come from
+    # OAUTH2_PROVIDER['OIDC_RSA_PRIVATE_KEY'] alone.
+    "KEY_ENCRYPTION_KEY": None,
+    # Seconds added to OIDC_JWKS_MAX_AGE_SECONDS before a rotated key signs (every relying party has
+    # fetched it by then), and to ID_TOKEN_EXPIRE_SECONDS before a retired key leaves JWKS.
+    "KEY_ROTATION_MARGIN": 300,
     # --- Performance ------------------------------------------------------------------------------
     # The hot path's reads and inserts (tokens, codes, clients, consent, the session's person, audit
     # events) run as SQL compiled once per process (idp.db). Off: the same querysets through the ORM,

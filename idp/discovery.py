@@ -12,7 +12,7 @@ from oauth2_provider.settings import oauth2_settings
 from .authorization import PROMPT_VALUES, RESPONSE_MODES
 from .claims import supported_claims
 from .conf import RESPONSE_TYPES, TOKEN_ENDPOINT_AUTH_METHODS, idp_settings
-from .keys import ALGORITHM
+from .keys import signing_algorithms
 from .mfa.acr import ACR_VALUES
 from .subjects import SUBJECT_TYPES
 
@@ -56,8 +56,8 @@ def authorization_server_metadata() -> dict[str, Any]:
     }
 
 
-def openid_configuration() -> dict[str, Any]:
-    """OpenID Connect Discovery 1.0 provider metadata."""
+def openid_configuration(*, algorithms: tuple[str, ...] = ("RS256",)) -> dict[str, Any]:
+    """OpenID Connect Discovery 1.0 provider metadata; ``algorithms``: those with an active key."""
     return {
         **authorization_server_metadata(),
         "userinfo_endpoint": _endpoint("user-info"),
@@ -65,7 +65,7 @@ def openid_configuration() -> dict[str, Any]:
         "subject_types_supported": list(SUBJECT_TYPES),
         # Documented in idp.mfa.acr: single factor, two factors (REFEDS), phishing-resistant (EAP ACR).
         "acr_values_supported": list(ACR_VALUES),
-        "id_token_signing_alg_values_supported": [ALGORITHM],
+        "id_token_signing_alg_values_supported": list(dict.fromkeys(("RS256", *algorithms))),
         "claims_supported": [*ID_TOKEN_CLAIMS, *supported_claims()],
         "prompt_values_supported": list(PROMPT_VALUES),
         "claims_parameter_supported": True,
@@ -75,14 +75,16 @@ def openid_configuration() -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=16)
-def _serialised(kind: str, issuer: str) -> bytes:
-    document = openid_configuration() if kind == "openid" else authorization_server_metadata()
-    return json.dumps(document).encode()
+def _serialised(kind: str, issuer: str, algorithms: tuple[str, ...]) -> bytes:
+    if kind == "openid":
+        return json.dumps(openid_configuration(algorithms=algorithms)).encode()
+    return json.dumps(authorization_server_metadata()).encode()
 
 
 def document_bytes(kind: str) -> bytes:
-    """The serialised document (``"openid"`` or ``"oauth"``), computed once per issuer and settings."""
-    return _serialised(kind, idp_settings.ISSUER)
+    """The serialised document (``"openid"`` or ``"oauth"``), computed once per issuer, settings and
+    signing algorithms (they change with the keys)."""
+    return _serialised(kind, idp_settings.ISSUER, signing_algorithms() if kind == "openid" else ())
 
 
 def forget_documents(*, setting: str, **kwargs: Any) -> None:

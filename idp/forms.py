@@ -37,13 +37,20 @@ class ClientForm(forms.ModelForm):
         "Changing it later changes every sub the client has seen.",
     )
 
+    algorithm = forms.ChoiceField(
+        label="ID token signing algorithm",
+        choices=[("RS256", "RS256 (every OpenID library)"), ("ES256", "ES256 (needs an active ES256 key)")],
+        required=False,
+        help_text="id_token_signed_response_alg. RS256 unless the client asks for ES256.",
+    )
+
     class Meta:
         model = get_application_model()
         fields = (
             "name", "client_id", "redirect_uris", "post_logout_redirect_uris", "allowed_origins",
             "allowed_scopes", "skip_authorization", "access_token_lifetime", "allow_nonce_instead_of_pkce",
             "is_resource_server", "is_active", "is_verified", "logo_uri", "client_uri", "policy_uri",
-            "tos_uri", "subject_type", "sector_identifier",
+            "tos_uri", "subject_type", "sector_identifier", "algorithm",
         )  # fmt: skip
         formfield_callback = https_url_formfield
         widgets = {
@@ -64,8 +71,9 @@ class ClientForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial.setdefault("subject_type", self.instance.subject_type)
-        if "allowed_scopes" not in self._meta.fields:
-            del self.fields["allowed_scopes"]  # declared here, so listed even where the kind omits it
+        for declared in ("allowed_scopes", "algorithm"):
+            if declared not in self._meta.fields:
+                del self.fields[declared]  # declared here, so listed even where the kind omits it
         if self.instance.pk is None:
             apply_kind(self.instance, self.client_kind)
             self.initial.setdefault("allowed_scopes", ["openid", "profile", "email"])
@@ -74,6 +82,10 @@ class ClientForm(forms.ModelForm):
             self.initial["allowed_scopes"] = self.instance.allowed_scopes.split() or list(SCOPES)
         if "client_id" in self.fields:
             self.fields["client_id"].help_text = "Keep the generated one, or choose a readable name."
+
+    def clean_algorithm(self) -> str:
+        """Left unset (a form that does not show it): RS256, the default."""
+        return self.cleaned_data.get("algorithm") or "RS256"
 
     def clean_subject_type(self) -> str:
         """Left unset (a form that does not show it): the client stays public, the default."""

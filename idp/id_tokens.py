@@ -56,9 +56,9 @@ def verified_claims(token: str) -> dict | None:
         unverified = jws.JWS()
         unverified.deserialize(token)
         key = verification_key(unverified.jose_header.get("kid"))
-        if key is None or unverified.jose_header.get("alg") != "RS256":
+        if key is None or unverified.jose_header.get("alg") != key.get("alg"):
             return None
-        claims = json.loads(jwt.JWT(jwt=token, key=key, algs=["RS256"], check_claims={}).claims)
+        claims = json.loads(jwt.JWT(jwt=token, key=key, algs=[key.get("alg")], check_claims={}).claims)
     except (JWException, ValueError, TypeError):
         return None
     if not isinstance(claims, dict) or claims.get("iss") != idp_settings.ISSUER or "sub" not in claims:

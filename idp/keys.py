@@ -1,25 +1,33 @@
-"""Signing-key lifecycle: generate, load, publish (JWKS) and find by ``kid``."""
+"""Signing keys: generate, load from the environment, publish (JWKS), find by ``kid``, sign."""
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from django.core.exceptions import ImproperlyConfigured
 from jwcrypto import jwk
 from jwcrypto.common import base64url_encode
+
+from .key_set import SigningKeyUnavailable, current_key_set
+from .key_set import load_pem as _load
+
+__all__ = ["SigningKeyUnavailable"]
 
 ALGORITHM = "RS256"
 KEY_SIZE = 2048
 
 
-def generate_private_key_pem(*, size: int = KEY_SIZE) -> str:
-    """A new RSA private key as unencrypted PKCS#8 PEM text."""
-    key = jwk.JWK.generate(kty="RSA", size=size)
+def generate_private_key_pem(*, size: int = KEY_SIZE, alg: str = ALGORITHM) -> str:
+    """A new private key as unencrypted PKCS#8 PEM text: RSA (``size`` bits) for RS256, P-256 for ES256."""
+    if alg == "ES256":
+        key = jwk.JWK.generate(kty="EC", crv="P-256")
+    else:
+        key = jwk.JWK.generate(kty="RSA", size=size)
     return key.export_to_pem(private_key=True, password=None).decode()
 
 
@@ -51,12 +59,14 @@ def load_signing_keys(
     path: str | None,
     retired_paths: list[str],
     dev_dir: Path | None,
+    required: bool = True,
 ) -> tuple[str, list[str]]:
     """Resolve the active signing key and the retired ones, as PEM texts.
 
     The active key comes from ``pem`` (the key itself), else ``path`` (a file holding it), else, in
     development only, ``dev_dir/signing.pem``, generated on first run. Retired keys come from
-    ``retired_paths`` and, in development, ``dev_dir/retired/*.pem``.
+    ``retired_paths`` and, in development, ``dev_dir/retired/*.pem``. With ``required=False`` (keys
+    kept in the database under a key-encryption key) no active key is an empty string.
     """
     if pem:
         active = _normalise_pem(pem)
@@ -67,6 +77,8 @@ def load_signing_keys(
             raise ImproperlyConfigured(f"IDP_SIGNING_KEY_FILE {path!r} cannot be read: {exc}") from exc
     elif dev_dir is not None:
         active = ensure_key_file(dev_dir / "signing.pem")
+    elif not required:
+        active = ""  # the keys are kept in the database (idp.key_rotation)
     else:
         raise ImproperlyConfigured(
             "No signing key: set IDP_SIGNING_KEY (PEM text) or IDP_SIGNING_KEY_FILE (a path). "
@@ -76,27 +88,26 @@ def load_signing_keys(
     if dev_dir is not None and (dev_dir / "retired").is_dir():
         retired_files += sorted((dev_dir / "retired").glob("*.pem"))
     retired = [f.read_text() for f in retired_files]
-    for text in [active, *retired]:
+    for text in [active, *retired] if active else retired:
         _load(text)  # fail at start-up, clearly, on a malformed key
     return active, retired
 
 
-@functools.lru_cache(maxsize=32)
-def _load(pem: str) -> jwk.JWK:
-    try:
-        key = jwk.JWK.from_pem(pem.encode())
-    except (ValueError, TypeError) as exc:
-        raise ImproperlyConfigured(f"A configured signing key is not a valid unencrypted PEM: {exc}") from exc
-    if key.get("kty") != "RSA":
-        raise ImproperlyConfigured("Signing keys must be RSA keys (RS256).")
-    return key
+def active_key(alg: str = ALGORITHM) -> jwk.JWK:
+    """The private key that signs new ID tokens with ``alg``; SigningKeyUnavailable if there is none.
+
+    A key kept in the database (``manage.py idp_keys rotate``) when one is active, else, for RS256,
+    ``OAUTH2_PROVIDER['OIDC_RSA_PRIVATE_KEY']``.
+    """
+    signer = current_key_set().signers.get(alg)
+    if signer is None:
+        raise SigningKeyUnavailable(_unavailable(alg))
+    return signer.jwk
 
 
-def active_key() -> jwk.JWK:
-    """The private key that signs new ID tokens: ``OAUTH2_PROVIDER['OIDC_RSA_PRIVATE_KEY']``."""
-    from oauth2_provider.settings import oauth2_settings  # not at import: project/settings.py imports us
-
-    return _load(oauth2_settings.OIDC_RSA_PRIVATE_KEY)
+def _unavailable(alg: str) -> str:
+    problems = " ".join(current_key_set().problems)
+    return f"No usable active {alg} signing key. {problems}".strip()
 
 
 def kid_of(key: jwk.JWK) -> str:
@@ -104,59 +115,39 @@ def kid_of(key: jwk.JWK) -> str:
     return key.thumbprint()
 
 
-@functools.lru_cache(maxsize=8)
-def _jwks(active_pem: str, retired_pems: tuple[str, ...]) -> bytes:
-    keys = []
-    for pem in (active_pem, *retired_pems):
-        key = _load(pem)
-        public = json.loads(key.export_public())
-        keys.append({**public, "kid": kid_of(key), "use": "sig", "alg": ALGORITHM})
-    return json.dumps({"keys": keys}).encode()
+def signing_algorithms() -> tuple[str, ...]:
+    """The ID token algorithms with an active key (RS256 first), advertised in discovery."""
+    return current_key_set().algorithms
 
 
 def jwks_document() -> bytes:
-    """The JSON Web Key Set with every public key, active first (then ``OIDC_RSA_PRIVATE_KEYS_INACTIVE``);
-    computed once per key set."""
-    from oauth2_provider.settings import oauth2_settings
-
-    return _jwks(oauth2_settings.OIDC_RSA_PRIVATE_KEY, tuple(oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE))
-
-
-@functools.lru_cache(maxsize=8)
-def _by_kid(active_pem: str, retired_pems: tuple[str, ...]) -> dict[str, jwk.JWK]:
-    return {kid_of(_load(pem)): _load(pem) for pem in (active_pem, *retired_pems)}
+    """The JSON Web Key Set: the active keys first, then the next and retired ones (stored and
+    configured); computed once per key change."""
+    return current_key_set().jwks
 
 
 def verification_key(kid: str | None) -> jwk.JWK | None:
-    """The published key with this ``kid`` (active or retired), or None."""
-    from oauth2_provider.settings import oauth2_settings
-
+    """The published public key with this ``kid`` (active, next or retired; its ``alg`` set), or None."""
     if not kid:
         return None
-    return _by_kid(
-        oauth2_settings.OIDC_RSA_PRIVATE_KEY, tuple(oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE)
-    ).get(kid)
+    return current_key_set().public.get(kid)
 
 
-@functools.lru_cache(maxsize=4)
-def _signer(pem: str) -> tuple[object, str]:
-    """The active key as ``cryptography`` signs with it, and the JWS header naming it, encoded."""
-    key = _load(pem)
-    header = json.dumps({"typ": "JWT", "alg": ALGORITHM, "kid": kid_of(key)}, separators=(",", ":"))
-    return key.get_op_key("sign"), base64url_encode(header.encode())
-
-
-def sign_jwt(claims: dict) -> str:
-    """``claims`` as a compact RS256 JWS (RFC 7515) signed with the active key, ``kid`` in its header.
+def sign_jwt(claims: dict, *, alg: str = ALGORITHM) -> str:
+    """``claims`` as a compact JWS (RFC 7515) signed with the active ``alg`` key, ``kid`` in its header.
 
     What ``jwcrypto.jwt.JWT(...).make_signed_token(key)`` produces, without rebuilding jwcrypto's
     header registries (dozens of deep copies) for every token: the key and the encoded header are
-    prepared once per key.
+    prepared once per key. SigningKeyUnavailable if no key of ``alg`` is active and usable.
     """
-    from oauth2_provider.settings import oauth2_settings
-
-    private_key, header = _signer(oauth2_settings.OIDC_RSA_PRIVATE_KEY)
+    signer = current_key_set().signers.get(alg)
+    if signer is None:
+        raise SigningKeyUnavailable(_unavailable(alg))
     payload = base64url_encode(json.dumps(claims, default=str).encode())
-    signing_input = f"{header}.{payload}"
-    signature = private_key.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
-    return f"{signing_input}.{base64url_encode(signature)}"
+    signing_input = f"{signer.header}.{payload}".encode("ascii")
+    if alg == "ES256":
+        r, s = decode_dss_signature(signer.private_key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")  # RFC 7518 §3.4: R || S, not DER
+    else:
+        signature = signer.private_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input.decode('ascii')}.{base64url_encode(signature)}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,7 @@ from oauth2_provider.models import (
 )
 from oauth2_provider.settings import oauth2_settings
 
+from .key_models import SigningKey
 from .mfa.models import RecoveryCode, TotpDevice
 from .mfa.passkey_models import Passkey
 from .redirect_uris import allowed_schemes, is_registered
@@ -26,6 +28,7 @@ __all__ = [
     "PairwiseSubject",
     "Passkey",
     "RecoveryCode",
+    "SigningKey",
     "Subject",
     "TotpDevice",
 ]  # defined apart, to keep this module short
@@ -49,8 +52,14 @@ class Application(AbstractApplication):
     algorithm = models.CharField(
         _("ID token algorithm"),
         max_length=5,
-        choices=[(AbstractApplication.RS256_ALGORITHM, _("RSA with SHA-2 256"))],
+        choices=[
+            (AbstractApplication.RS256_ALGORITHM, _("RSA with SHA-2 256")),
+            ("ES256", _("ECDSA P-256 with SHA-2 256")),
+        ],
         default=AbstractApplication.RS256_ALGORITHM,
+        help_text=_(
+            "id_token_signed_response_alg: RS256 (every OpenID library), or ES256 (smaller, faster)."
+        ),
     )
     subject_type = models.CharField(
         _("subject type"),
@@ -119,9 +128,22 @@ class Application(AbstractApplication):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
 
     def clean(self) -> None:
-        super().clean()
+        from .keys import signing_algorithms
         from .subjects import settle_sector
 
+        try:
+            super().clean()
+        except ValidationError as exc:
+            # DOT asks for OIDC_RSA_PRIVATE_KEY; an RS256 key kept in the database signs as well.
+            errors = exc.update_error_dict({})
+            if "RS256" in signing_algorithms():
+                errors["algorithm"] = [e for e in errors.get("algorithm", []) if "OIDC_RSA" not in str(e)]
+            if errors := {field: messages for field, messages in errors.items() if messages}:
+                raise ValidationError(errors) from None
+        if self.algorithm == "ES256" and "ES256" not in signing_algorithms():
+            raise ValidationError(
+                {"algorithm": _("No ES256 key is active: run `manage.py idp_keys rotate --alg ES256` first.")}
+            )
         settle_sector(self)
 
     def is_usable(self, request) -> bool:
@@ -132,7 +154,7 @@ class Application(AbstractApplication):
     def jwk_key(self) -> jwk.JWK:
         from .keys import active_key
 
-        return active_key()
+        return active_key(self.algorithm)
 
     def redirect_uri_allowed(self, uri: str) -> bool:
         """One of the registered redirect URIs, exactly (a native app's loopback one on any port)."""
@@ -250,6 +272,11 @@ class AuditEvent(models.Model):
         CLIENT_DISABLED = "client_disabled", _("Client disabled")
         CLIENT_ENABLED = "client_enabled", _("Client enabled")
         KEY_GENERATED = "key_generated", _("Signing key generated")
+        KEY_SCHEDULED = "key_scheduled", _("Signing key created, published ahead of use")
+        KEY_ACTIVATED = "key_activated", _("Signing key activated")
+        KEY_RETIRED = "key_retired", _("Signing key retired")
+        KEY_REMOVED = "key_removed", _("Retired signing key removed")
+        KEY_REVOKED = "key_revoked", _("Signing key revoked (emergency rotation)")
         CLIENT_DELETED = "client_deleted", _("Client deleted")
         USER_DEACTIVATED = "user_deactivated", _("Account deactivated (all its tokens revoked)")
         PASSWORD_CHANGED = "password_changed", _("Password changed (refresh tokens revoked)")

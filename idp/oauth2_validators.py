@@ -18,6 +18,7 @@ from .client_auth import ClientAuthentication
 from .conf import idp_settings
 from .db import lookups
 from .id_tokens import id_token_claims
+from .key_set import ALGORITHMS as SIGNING_ALGORITHMS
 from .keys import sign_jwt, verification_key
 from .resources import narrow_to_code
 from .token_checks import person_may_use_tokens, refresh_token_is_live
@@ -138,15 +139,16 @@ class IdpOAuth2Validator(ClientAuthentication, OAuth2Validator):
     # --- the token request: the ID token --------------------------------------------------------
 
     def finalize_id_token(self, id_token, token, token_handler, request):
-        """DOT's, but RS256 is signed by ``keys.sign_jwt`` (jwcrypto's JWT object cost a third of the
-        endpoint's CPU) and the row is saved later, with the tokens. Other algorithms go DOT's way."""
-        if request.client.algorithm != request.client.RS256_ALGORITHM:
+        """DOT's, but signed by ``keys.sign_jwt`` with the client's ``id_token_signed_response_alg``
+        (jwcrypto's JWT object cost a third of the endpoint's CPU), and the row is saved later, with
+        the tokens. Other algorithms go DOT's way."""
+        if request.client.algorithm not in SIGNING_ALGORITHMS:
             return super().finalize_id_token(id_token, token, token_handler, request)
         claims, expiration_time = self.get_id_token_dictionary(token, token_handler, request)
         id_token.update(**claims)
         if "nonce" not in id_token and request.nonce:  # oauthlib bug #746, as DOT works around it
             id_token["nonce"] = request.nonce
-        signed = sign_jwt(id_token)
+        signed = sign_jwt(id_token, alg=request.client.algorithm)
         row = self._save_id_token(id_token["jti"], request, expiration_time)
         request.access_token = request.id_token = row  # as DOT leaves them
         return signed

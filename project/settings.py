@@ -2,8 +2,9 @@
 
 Development is any loopback issuer (``http://127.0.0.1:PORT``, the default): SQLite, a signing key
 generated into ``var/keys/`` and demo data are allowed there. Every other issuer is production and
-start-up refuses DEBUG, a non-https issuer, a missing or development SECRET_KEY, a missing signing
-key, and email that never leaves the process (the console and local-memory backends).
+start-up refuses DEBUG, a non-https issuer, a missing or development SECRET_KEY, no signing key (in
+the environment, or a key-encryption key for keys kept in the database), and email that never leaves
+the process (the console and local-memory backends).
 """
 
 import os
@@ -14,6 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from idp.conf import is_loopback_url, oauth2_provider_settings
+from idp.key_storage import ensure_kek_file
 from idp.keys import load_signing_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -57,11 +59,19 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or [_issuer_host]
 if DEVELOPMENT:
     ALLOWED_HOSTS += ["127.0.0.1", "localhost", "[::1]", "testserver"]
 
+_dev_keys_dir = Path(os.environ.get("IDP_DEV_KEYS_DIR", BASE_DIR / "var" / "keys")) if DEVELOPMENT else None
+# Signing keys kept in the database (`manage.py idp_keys rotate`) are encrypted under this key. In
+# development one is generated into var/keys/; production never generates one: set it, or keep the
+# signing key in IDP_SIGNING_KEY / IDP_SIGNING_KEY_FILE as before.
+_key_encryption_key = os.environ.get("IDP_KEY_ENCRYPTION_KEY") or (
+    ensure_kek_file(_dev_keys_dir / "kek") if _dev_keys_dir else None
+)
 _signing_key, _retired_keys = load_signing_keys(
     pem=os.environ.get("IDP_SIGNING_KEY"),
     path=os.environ.get("IDP_SIGNING_KEY_FILE"),
     retired_paths=env_list("IDP_RETIRED_SIGNING_KEY_FILES"),
-    dev_dir=Path(os.environ.get("IDP_DEV_KEYS_DIR", BASE_DIR / "var" / "keys")) if DEVELOPMENT else None,
+    dev_dir=_dev_keys_dir,
+    required=not _key_encryption_key,
 )
 
 # DOT's settings: the issuer, the signing keys, lifetimes and the OAuth 2.1 defaults (idp.conf).
@@ -69,6 +79,9 @@ OAUTH2_PROVIDER = oauth2_provider_settings(
     OIDC_ISS_ENDPOINT=IDP_ISSUER,
     OIDC_RSA_PRIVATE_KEY=_signing_key,
     OIDC_RSA_PRIVATE_KEYS_INACTIVE=_retired_keys,
+    # How long relying parties may cache JWKS; a rotated key is published this long (+ the margin
+    # below) before it signs.
+    OIDC_JWKS_MAX_AGE_SECONDS=int(os.environ.get("IDP_JWKS_MAX_AGE_SECONDS", "3600")),
 )
 # What DOT has no setting for (idp.conf.DEFAULTS).
 IDP = {
@@ -80,6 +93,8 @@ IDP = {
     "ACCENT_COLOR": os.environ.get("IDP_ACCENT_COLOR", "#0b57d0"),
     # One TLS proxy in front appends the client's address to X-Forwarded-For.
     "TRUSTED_PROXIES": 1 if env_bool("BEHIND_TLS_PROXY") else 0,
+    "KEY_ENCRYPTION_KEY": _key_encryption_key,
+    "KEY_ROTATION_MARGIN": int(os.environ.get("IDP_KEY_ROTATION_MARGIN", "300")),
 }
 # e.g. IDP_API_THROTTLE_RATES="client=1200/minute,user=300/minute" ("none" for unlimited).
 if _rates := env_list("IDP_API_THROTTLE_RATES"):

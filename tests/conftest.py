@@ -39,7 +39,10 @@ def _empty_cache():
     """Every test starts with an empty cache: no counters or one-time secrets left by another."""
     from django.core.cache import cache
 
+    from idp.key_set import forget_keys
+
     cache.clear()
+    forget_keys()  # signing keys another test stored were rolled back with its transaction
 
 
 @pytest.fixture

@@ -71,10 +71,18 @@ def test_adding_starts_by_choosing_a_kind(operator):
 @pytest.mark.parametrize(
     ("kind", "shown", "hidden"),
     [
-        ("web", {"redirect_uris", "allowed_scopes", "allow_nonce_instead_of_pkce"}, {"allowed_origins"}),
+        (
+            "web",
+            {"redirect_uris", "allowed_scopes", "allow_nonce_instead_of_pkce", "algorithm"},
+            {"allowed_origins"},
+        ),
         ("spa", {"redirect_uris", "allowed_origins"}, {"is_resource_server", "allow_nonce_instead_of_pkce"}),
         ("native", {"redirect_uris", "skip_authorization"}, {"allowed_origins", "is_resource_server"}),
-        ("service", {"access_token_lifetime", "is_resource_server"}, {"redirect_uris", "allowed_scopes"}),
+        (
+            "service",
+            {"access_token_lifetime", "is_resource_server"},
+            {"redirect_uris", "allowed_scopes", "algorithm"},
+        ),
         # A device's consent page is never skipped: no skip_authorization (RFC 8628 §5.4).
         (
             "device",
@@ -88,7 +96,8 @@ def test_add_form_shows_only_the_fields_of_the_kind(operator, kind, shown, hidde
     form = operator.get(f"{ADD_URL}?kind={kind}").context["adminform"].form
     assert shown <= set(form.fields)
     assert not hidden & set(form.fields)
-    assert {"client_type", "authorization_grant_type", "client_secret", "algorithm"}.isdisjoint(form.fields)
+    # The ID token algorithm (id_token_signed_response_alg) is shown to clients that sign people in.
+    assert {"client_type", "authorization_grant_type", "client_secret"}.isdisjoint(form.fields)
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,12 @@ from pathlib import Path
 
 import pytest
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 import idp.checks
 import idp.install_checks
+from idp.checks import refuse_unsafe_start
 from idp.demo import load_demo_data, read_demo_file
 from idp.keys import generate_private_key_pem
 from idp.oauth2_validators import IdpOAuth2Validator
@@ -100,7 +102,34 @@ def test_a_plain_http_loopback_issuer_passes(settings, issuer):
 @pytest.mark.django_db
 def test_no_signing_key_is_e003(settings):
     dot(settings, OIDC_RSA_PRIVATE_KEY="")
+    settings.IDP = {**settings.IDP, "KEY_ENCRYPTION_KEY": None}
     assert idp_check_ids() == ["idp.E003"]
+
+
+@pytest.mark.django_db
+def test_no_signing_key_in_settings_passes_with_a_key_encryption_key(settings):
+    dot(settings, OIDC_RSA_PRIVATE_KEY="")  # the keys are kept in the database
+    assert settings.IDP["KEY_ENCRYPTION_KEY"]
+    assert idp_check_ids() == []
+
+
+@pytest.mark.django_db
+def test_malformed_key_encryption_key_is_e020(settings):
+    settings.IDP = {**settings.IDP, "KEY_ENCRYPTION_KEY": "too-short"}
+    assert idp_check_ids() == ["idp.E020"]
+
+
+@pytest.mark.django_db
+def test_stored_keys_another_key_encryption_key_cannot_decrypt_are_e021(settings):
+    from idp.key_rotation import rotate_key
+    from idp.key_storage import generate_kek
+
+    rotate_key(alg="ES256")
+    assert idp_check_ids() == []
+    settings.IDP = {**settings.IDP, "KEY_ENCRYPTION_KEY": generate_kek()}
+    assert idp_check_ids() == ["idp.E021"]
+    with pytest.raises(ImproperlyConfigured, match="cannot be decrypted"):
+        refuse_unsafe_start()
 
 
 @pytest.mark.django_db

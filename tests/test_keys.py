@@ -104,6 +104,7 @@ def test_new_id_tokens_are_signed_with_the_active_key(logged_in, web_client, set
     assert token.jose_header["alg"] == "RS256"
 
 
+@pytest.mark.django_db  # keys kept in the database are read too
 def test_sign_jwt_makes_a_jws_that_jwcrypto_verifies(settings):
     from jwcrypto import jws, jwt
 

@@ -11,6 +11,14 @@ from tests.conftest import authorize, authorize_params, basic_auth, exchange, pk
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _signing_keys_read(db):
+    """A running process has read the signing keys: once per key change, not per request."""
+    from idp.keys import jwks_document
+
+    jwks_document()
+
+
 def statements(ctx: CaptureQueriesContext) -> list[str]:
     """The SQL verbs and first table of each captured statement, e.g. ``SELECT idp_grant``."""
     out = []
@@ -125,3 +133,17 @@ def test_device_poll_query_counts(client, logged_in, device_client):
         "INSERT idp_auditevent",
         "RELEASE",
     ]
+
+
+def test_signing_keys_are_read_once_per_key_change_not_per_request(logged_in, web_client):
+    from idp.key_rotation import rotate_key
+
+    with CaptureQueriesContext(connection) as ctx:
+        exchange(logged_in, web_client, authorize(logged_in, web_client))
+        exchange(logged_in, web_client, authorize(logged_in, web_client))
+    assert "SELECT idp_signingkey" not in statements(ctx)
+    rotate_key(alg="ES256")  # a key change: this process reads the keys again, once
+    with CaptureQueriesContext(connection) as ctx:
+        exchange(logged_in, web_client, authorize(logged_in, web_client))
+        exchange(logged_in, web_client, authorize(logged_in, web_client))
+    assert statements(ctx).count("SELECT idp_signingkey") == 1

@@ -1,4 +1,4 @@
-"""Operators' admin: people, clients by kind (secrets shown once), tokens, consents, the audit trail.
+"""Operators' admin: people, clients by kind (secrets shown once), tokens, consents, keys, the audit trail.
 
 One module per concern; importing this package registers them all. DOT registers its own models
 with the classes named in ``OAUTH2_PROVIDER`` (``*_ADMIN_CLASS``, set in ``idp.conf``), found here.
@@ -13,6 +13,7 @@ if idp_models_in_place():
     from .clients import IdpApplicationAdmin
     from .common import HttpsUrlsMixin
     from .consents import ConsentAdmin
+    from .keys import SigningKeyAdmin
     from .one_time_secret import ONE_TIME_SECRET, ONE_TIME_SECRET_SECONDS
     from .tokens import IdpAccessTokenAdmin, IdpGrantAdmin, IdpIDTokenAdmin, IdpRefreshTokenAdmin
     from .users import IdpGroupAdmin, IdpUserAdmin, IdpUserAdminMixin
@@ -31,4 +32,5 @@ __all__ = [
     "IdpRefreshTokenAdmin",
     "IdpUserAdmin",
     "IdpUserAdminMixin",
+    "SigningKeyAdmin",
 ]

@@ -21,6 +21,8 @@ from ..tokens import revoke_tokens
 from .kinds import KINDS, kind_setup
 from .validation import KIND_SETTINGS, clean_client_settings, clean_grace_period
 
+# What a client may choose for its ID tokens (id_token_signed_response_alg).
+ID_TOKEN_ALGORITHMS = ("RS256", "ES256")
 # 48 random bytes: 384 bits, far beyond guessing; 64 URL-safe characters.
 SECRET_BYTES = 48
 # The fields the kind leaves free, set as given (the kind-dependent ones are KIND_SETTINGS).
@@ -36,6 +38,7 @@ PLAIN_FIELDS = (
     "tos_uri",
     "subject_type",
     "sector_identifier",
+    "algorithm",  # id_token_signed_response_alg: RS256 or ES256
 )
 
 
@@ -44,12 +47,14 @@ def generate_client_secret() -> str:
 
 
 def apply_kind(client, kind: str) -> None:
-    """Set what the kind decides: grant type, client type, RS256 ID tokens, a hashed secret."""
+    """Set what the kind decides: grant type, client type, signed ID tokens (RS256 unless ES256 was
+    chosen), a hashed secret."""
     setup = kind_setup(kind)
     client.kind = kind
     client.authorization_grant_type = setup.grant_type
     client.client_type = setup.client_type
-    client.algorithm = client.RS256_ALGORITHM
+    if client.algorithm not in ID_TOKEN_ALGORITHMS:  # a chosen ES256 stays
+        client.algorithm = client.RS256_ALGORITHM
     client.hash_client_secret = True
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import BadRequest, SuspiciousOperation
@@ -21,10 +22,13 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from ..conf import idp_settings
 from ..db import lookups
+from ..keys import SigningKeyUnavailable
 from ..logs import SECRET_PARAMETERS
 from ..subjects import sub_for
 from ..token_checks import access_token_is_live, refresh_token_expires, refresh_token_is_live
 from ..tokens import checksum
+
+logger = logging.getLogger(__name__)
 
 # RFC 8707 §2.1: the one token-endpoint parameter that may be repeated.
 REPEATABLE_PARAMETERS = frozenset({"resource"})
@@ -215,7 +219,13 @@ class IdpTokenView(FormEndpointMixin, TokenView):
         return self.authorization_flow_token_response(request, *args, **kwargs)
 
     def authorization_flow_token_response(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        _url, headers, body, status = self.create_token_response(request)
+        try:
+            _url, headers, body, status = self.create_token_response(request)
+        except SigningKeyUnavailable as exc:  # raised before anything is saved (idp.keys.sign_jwt)
+            logger.error("Token request refused: %s", exc)
+            return oauth_error(
+                "temporarily_unavailable", "No signing key is available; try again later.", 503
+            )
         if status == 200 and app_authorized.has_listeners():
             value = json.loads(body).get("access_token")
             token = (

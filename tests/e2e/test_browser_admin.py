@@ -9,7 +9,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from .browser import SCREENSHOTS, axe_violations
+from .browser import SCREENSHOTS, axe_violations, check_page
 
 pytestmark = pytest.mark.e2e
 
@@ -27,6 +27,7 @@ FOR_PEOPLE = {
     "tos_uri",
     "subject_type",
     "sector_identifier",
+    "algorithm",  # id_token_signed_response_alg
 }
 # The kind's label on the "what kind is it?" page, and the fields its add form shows: idp/admin/clients.py.
 KINDS = {
@@ -116,3 +117,23 @@ def test_new_clients_secret_is_shown_once_and_the_copy_buttons_work(browser_page
     expect(page.get_by_role("heading", name="Integration")).to_be_visible()
     expect(page.get_by_role("heading", name="Client secret: copy it now")).to_have_count(0)
     assert secret not in page.content()
+
+
+def test_signing_keys_page_lists_keys_and_rotates_for_a_superuser(browser_page, live_idp):
+    page = browser_page
+    sign_in_to_admin(page, live_idp)
+    page.goto(f"{live_idp.base_url}/admin/idp/signingkey/")
+    expect(
+        page.get_by_role("heading", name="Published keys, stored and from the environment")
+    ).to_be_visible()
+    page.get_by_role("link", name="Rotate a key").click()
+    page.get_by_label("Algorithm").select_option("ES256")
+    before = len(page.console_errors)
+    check_page(page, "admin-signing-keys-rotate")
+    page.get_by_role("button", name="Rotate").click()
+    expect(page.get_by_text("signs now")).to_be_visible()
+    expect(page.locator("#all-keys")).to_contain_text("ES256")
+    check_page(page, "admin-signing-keys")
+    by_axe = page.console_errors[before:]  # axe's own inline-style probes, refused by the CSP
+    assert all(error.startswith("Applying inline style violates") for error in by_axe), by_axe
+    del page.console_errors[before:]

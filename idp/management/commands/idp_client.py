@@ -22,6 +22,7 @@ def _describe(client) -> dict:
         "redirect_uris": client.redirect_uris.split(),
         "allowed_scopes": client.allowed_scopes.split(),
         "access_token_lifetime": client.access_token_lifetime,
+        "id_token_signed_response_alg": client.algorithm,
     }
 
 
@@ -45,6 +46,10 @@ class Command(BaseCommand):
         create.add_argument("--scope", action="append", default=[], dest="allowed_scopes")
         create.add_argument("--first-party", action="store_true", help="Skip the consent page.")
         create.add_argument("--access-token-lifetime", type=int, help="Seconds (300 to 86400).")
+        create.add_argument(
+            "--id-token-signed-response-alg", choices=["RS256", "ES256"], default="RS256", dest="algorithm",
+            help="ES256 needs an active ES256 key (`idp_keys rotate --alg ES256`).",
+        )  # fmt: skip
         sub.add_parser("list", help="List the clients.")
         rotate = sub.add_parser("rotate-secret", help="Give a client a new secret, printed once.")
         rotate.add_argument("client_id")
@@ -88,6 +93,7 @@ class Command(BaseCommand):
                     "allowed_origins",
                     "allowed_scopes",
                     "access_token_lifetime",
+                    "algorithm",
                 )
             },
         )
