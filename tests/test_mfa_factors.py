@@ -252,3 +252,14 @@ def test_staff_cannot_reset_a_superusers_factors(user):
     browser.force_login(helpdesk)
     browser.post("/admin/accounts/user/", {"action": "reset_second_factors", "_selected_action": [boss.pk]})
     assert has_second_factor(boss)
+
+
+# --- the site-wide policy setting ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("policy", "ids"), [(None, []), ("staff", []), ("all", []), ("Staff", ["idp.E020"])])
+def test_the_policy_setting_is_checked(settings, policy, ids):
+    from idp.mfa.checks import check_second_factor_policy
+
+    settings.IDP = {**getattr(settings, "IDP", {}), "REQUIRE_SECOND_FACTOR": policy}
+    assert [message.id for message in check_second_factor_policy(None)] == ids
