@@ -135,3 +135,15 @@ def test_garbage_codes_are_a_failed_attempt_not_an_error(client, user):
     ]:
         assert client.post("/login/verify", data).status_code == 400
     assert "_auth_user_id" not in client.session
+
+
+def test_wrong_codes_are_not_kept_by_the_lockout_records(client, user):
+    from axes.models import AccessAttempt
+
+    enroll_totp(user)
+    recovery.replace_codes(user)
+    password_step(client)
+    client.post("/login/verify", {"method": "recovery", "recovery_code": "ABCD-EFGH-JKMN-PQRT"})
+    client.post("/login/verify", {"method": "totp", "code": "314159"})
+    stored = " ".join(AccessAttempt.objects.values_list("post_data", flat=True))
+    assert "ABCD" not in stored and "314159" not in stored and "recovery_code" in stored
