@@ -49,6 +49,7 @@ def _kind_fieldsets(kind: str, *, adding: bool) -> list:
         # A device's consent page is never skipped (RFC 8628 §5.4: remote phishing).
         policy += ["allowed_scopes"] if setup.device else ["allowed_scopes", "skip_authorization"]
         policy.append("algorithm")  # id_token_signed_response_alg
+        policy.append("require_second_factor")
     if setup.redirects:  # a pairwise sector comes from the redirect URIs' host
         policy += ["subject_type", "sector_identifier"]
     policy.append("access_token_lifetime")
