@@ -52,6 +52,19 @@ DEFAULTS: dict[str, Any] = {
     # Device authorization requests (POST /device-authorization), each a stored grant: per client_id
     # named and per client address. Over either: 429 with Retry-After, and nothing stored.
     "DEVICE_AUTHORIZATION_RATES": {"client": "120/minute", "address": "30/minute"},
+    # --- Sessions and back-channel logout (OpenID Connect Back-Channel Logout 1.0) ------------------
+    # A browser session's "last active" time is written at most this often, in seconds.
+    "SESSION_ACTIVITY_INTERVAL": 300,
+    # Logout tokens may be POSTed to private, loopback or link-local addresses (every address the
+    # host resolves to is checked). None: allowed when the issuer itself is on a loopback address
+    # (development), refused otherwise.
+    "BACKCHANNEL_LOGOUT_ALLOW_PRIVATE": None,
+    # Seconds to connect to, and to wait for, a relying party's back-channel logout URI.
+    "BACKCHANNEL_LOGOUT_TIMEOUT": 5,
+    # Attempts per logout token before it is given up (audited); the waits between them double from
+    # BACKCHANNEL_LOGOUT_RETRY_DELAY seconds, up to an hour: 8 attempts span about 20 minutes.
+    "BACKCHANNEL_LOGOUT_MAX_ATTEMPTS": 8,
+    "BACKCHANNEL_LOGOUT_RETRY_DELAY": 10,
     # --- The pages people see (sign-in, consent, account) ----------------------------------------
     # The name people know this sign-in service by: page titles, header, emails.
     "SITE_NAME": "Django IdP",

@@ -18,7 +18,7 @@ from .subjects import SUBJECT_TYPES
 # PKCE: the authorization endpoint and the code's save-time check accept S256 alone.
 CODE_CHALLENGE_METHODS = ("S256",)
 # Claims every ID token may carry besides those the scopes release (idp.claims).
-ID_TOKEN_CLAIMS = ("iss", "aud", "exp", "iat", "auth_time", "nonce", "azp")
+ID_TOKEN_CLAIMS = ("iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "sid")
 # Settings the documents are derived from: a change to either computes them again.
 SOURCE_SETTINGS = frozenset({"OAUTH2_PROVIDER", "IDP"})
 
@@ -61,6 +61,9 @@ def openid_configuration() -> dict[str, Any]:
         **authorization_server_metadata(),
         "userinfo_endpoint": _endpoint("user-info"),
         "end_session_endpoint": _endpoint("rp-initiated-logout"),
+        # Back-Channel Logout 1.0 §2.1: logout tokens (idp.logout), with sid (idp.browser_sessions).
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
         "subject_types_supported": list(SUBJECT_TYPES),
         "id_token_signing_alg_values_supported": [ALGORITHM],
         "claims_supported": [*ID_TOKEN_CLAIMS, *supported_claims()],

@@ -21,8 +21,11 @@ from .subjects import sub_for
 COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
-def id_token_claims(user, *, client, claims_request, auth_time: datetime, amr, expires: datetime) -> dict:
-    """``sub`` and the protocol claims, plus claims the RP asked for in the ID token by name.
+def id_token_claims(
+    user, *, client, claims_request, auth_time: datetime, amr, expires: datetime, sid: str | None = None
+) -> dict:
+    """``sub`` and the protocol claims (``sid``: the browser session's, when known), plus claims the RP
+    asked for in the ID token by name.
 
     Scope claims go to userinfo, not the ID token, when an access token is issued (Core 5.4).
     """
@@ -37,6 +40,8 @@ def id_token_claims(user, *, client, claims_request, auth_time: datetime, amr, e
     )
     if amr:
         claims["amr"] = list(amr)
+    if sid:
+        claims["sid"] = sid
     return claims
 
 

@@ -138,24 +138,24 @@ def verification_key(kid: str | None) -> jwk.JWK | None:
     ).get(kid)
 
 
-@functools.lru_cache(maxsize=4)
-def _signer(pem: str) -> tuple[object, str]:
+@functools.lru_cache(maxsize=8)
+def _signer(pem: str, typ: str = "JWT") -> tuple[object, str]:
     """The active key as ``cryptography`` signs with it, and the JWS header naming it, encoded."""
     key = _load(pem)
-    header = json.dumps({"typ": "JWT", "alg": ALGORITHM, "kid": kid_of(key)}, separators=(",", ":"))
+    header = json.dumps({"typ": typ, "alg": ALGORITHM, "kid": kid_of(key)}, separators=(",", ":"))
     return key.get_op_key("sign"), base64url_encode(header.encode())
 
 
-def sign_jwt(claims: dict) -> str:
+def sign_jwt(claims: dict, *, typ: str = "JWT") -> str:
     """``claims`` as a compact RS256 JWS (RFC 7515) signed with the active key, ``kid`` in its header.
 
     What ``jwcrypto.jwt.JWT(...).make_signed_token(key)`` produces, without rebuilding jwcrypto's
     header registries (dozens of deep copies) for every token: the key and the encoded header are
-    prepared once per key.
+    prepared once per key. ``typ`` types the token (``logout+jwt`` for a logout token).
     """
     from oauth2_provider.settings import oauth2_settings
 
-    private_key, header = _signer(oauth2_settings.OIDC_RSA_PRIVATE_KEY)
+    private_key, header = _signer(oauth2_settings.OIDC_RSA_PRIVATE_KEY, typ)
     payload = base64url_encode(json.dumps(claims, default=str).encode())
     signing_input = f"{header}.{payload}"
     signature = private_key.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())

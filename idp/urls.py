@@ -25,6 +25,9 @@ page_patterns = [
     path("account/apps", account.connected_apps_page, name="connected-apps"),
     path("account/apps/<int:application_id>/revoke", account.revoke, name="revoke"),
     path("account/profile", account.profile, name="profile"),
+    path("account/sessions", account.sessions_page, name="sessions"),
+    path("account/sessions/others/end", account.end_other_sessions, name="end-other-sessions"),
+    path("account/sessions/<str:sid>/end", account.end_session, name="end-session"),
     path("theme.css", theme.theme, name="theme"),
     path("device", device.device_page, name="device"),
 ]

@@ -36,6 +36,8 @@ PLAIN_FIELDS = (
     "tos_uri",
     "subject_type",
     "sector_identifier",
+    "backchannel_logout_session_required",
+    "logout_ends_offline_access",
 )
 
 
@@ -84,6 +86,7 @@ def create_client(
     allowed_origins=None,
     allowed_scopes=None,
     access_token_lifetime=None,
+    backchannel_logout_uri=None,
     actor=None,
     request=None,
     via: str | None = None,
@@ -111,6 +114,7 @@ def create_client(
         allowed_origins=allowed_origins,
         allowed_scopes=allowed_scopes,
         access_token_lifetime=access_token_lifetime,
+        backchannel_logout_uri=backchannel_logout_uri,
     )
     for field, value in cleaned.items():
         setattr(client, field, value)

@@ -22,6 +22,7 @@ def _describe(client) -> dict:
         "redirect_uris": client.redirect_uris.split(),
         "allowed_scopes": client.allowed_scopes.split(),
         "access_token_lifetime": client.access_token_lifetime,
+        "backchannel_logout_uri": client.backchannel_logout_uri,
     }
 
 
@@ -40,6 +41,10 @@ class Command(BaseCommand):
         create.add_argument("--redirect-uri", action="append", default=[], dest="redirect_uris")
         create.add_argument(
             "--post-logout-redirect-uri", action="append", default=[], dest="post_logout_redirect_uris"
+        )
+        create.add_argument("--backchannel-logout-uri", help="Where logout tokens are POSTed (https).")
+        create.add_argument(
+            "--backchannel-logout-session-required", action="store_true", help="Logout tokens must carry sid."
         )
         create.add_argument("--origin", action="append", default=[], dest="allowed_origins")
         create.add_argument("--scope", action="append", default=[], dest="allowed_scopes")
@@ -80,6 +85,7 @@ class Command(BaseCommand):
             name=name,
             client_id=client_id,
             skip_authorization=first_party,
+            backchannel_logout_session_required=options["backchannel_logout_session_required"],
             **{
                 key: options[key]
                 for key in (
@@ -88,6 +94,7 @@ class Command(BaseCommand):
                     "allowed_origins",
                     "allowed_scopes",
                     "access_token_lifetime",
+                    "backchannel_logout_uri",
                 )
             },
         )
