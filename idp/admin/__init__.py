@@ -14,6 +14,7 @@ if idp_models_in_place():
     from .common import HttpsUrlsMixin
     from .consents import ConsentAdmin
     from .one_time_secret import ONE_TIME_SECRET, ONE_TIME_SECRET_SECONDS
+    from .sessions import BrowserSessionAdmin, LogoutDeliveryAdmin
     from .tokens import IdpAccessTokenAdmin, IdpGrantAdmin, IdpIDTokenAdmin, IdpRefreshTokenAdmin
     from .users import IdpGroupAdmin, IdpUserAdmin, IdpUserAdminMixin
 
@@ -21,6 +22,7 @@ __all__ = [
     "ONE_TIME_SECRET",
     "ONE_TIME_SECRET_SECONDS",
     "AuditEventAdmin",
+    "BrowserSessionAdmin",
     "ConsentAdmin",
     "HttpsUrlsMixin",
     "IdpAccessTokenAdmin",
@@ -31,4 +33,5 @@ __all__ = [
     "IdpRefreshTokenAdmin",
     "IdpUserAdmin",
     "IdpUserAdminMixin",
+    "LogoutDeliveryAdmin",
 ]
