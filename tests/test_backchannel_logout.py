@@ -19,7 +19,7 @@ from idp.models import AuditEvent, RefreshToken
 from idp.session_models import BrowserSession, SessionClient
 from idp.sessions import SID_KEY
 from tests.backchannel_rp import LogoutReceiver
-from tests.conftest import ISSUER, authorize, exchange, verify_id_token
+from tests.conftest import ISSUER, authorize, basic_auth, exchange, verify_id_token
 from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +75,7 @@ def test_the_sid_is_stable_across_clients_and_refreshes(logged_in, web_client, o
     refreshed = logged_in.post(
         "/token",
         {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
-        HTTP_AUTHORIZATION=__import__("tests.conftest", fromlist=["basic_auth"]).basic_auth("web-client"),
+        HTTP_AUTHORIZATION=basic_auth("web-client"),
     ).json()
     sids = {verify_id_token(logged_in, t["id_token"])["sid"] for t in (first, second, refreshed)}
     assert sids == {BrowserSession.objects.get(user=user).sid}
