@@ -1,4 +1,4 @@
-"""A person-readable "browser on system" from a User-Agent header: a few well-known names, no database."""
+"""Sessions in plain words: "browser on system" from a User-Agent header (no database), sign-in methods."""
 
 from __future__ import annotations
 
@@ -30,3 +30,18 @@ def describe_user_agent(user_agent: str) -> str:
     if browser and system:
         return f"{browser} on {system}"
     return browser or system or "Unknown browser"
+
+
+# RFC 8176 amr values as a person reads them; others are shown as they are.
+_METHODS = {
+    "pwd": "password",
+    "otp": "one-time code",
+    "mfa": "two steps",
+    "hwk": "security key",
+    "swk": "passkey",
+}
+
+
+def describe_methods(amr: list[str]) -> list[str]:
+    """e.g. ["password", "one-time code"] for ``["pwd", "otp"]``."""
+    return [_METHODS.get(method, method) for method in amr]

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 
 class LogoutReceiver:
-    """Records every POST it receives; answers ``statuses`` in turn (then 200), e.g. [500, 503]."""
+    """Records every POST it receives; answers ``statuses`` in turn (then 200), e.g. [500, 503].
 
-    def __init__(self, statuses: list[int] | None = None, *, redirect_to: str | None = None):
+    With ``verify`` (a logout token -> its claims, raising if invalid), it is a relying party that checks
+    what it gets: verified claims go to ``verified``, and an invalid token is answered 400 (§2.8).
+    """
+
+    def __init__(
+        self,
+        statuses: list[int] | None = None,
+        *,
+        redirect_to: str | None = None,
+        verify: Callable[[str], dict] | None = None,
+    ):
         self.statuses = list(statuses or [])
         self.redirect_to = redirect_to
+        self.verify = verify
         self.received: list[dict] = []
+        self.verified: list[dict] = []
+        self.errors: list[str] = []
         self.event = threading.Event()
         receiver = self
 
@@ -28,6 +42,14 @@ class LogoutReceiver:
                     }
                 )
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
+                if receiver.verify is not None:
+                    try:
+                        receiver.verified.append(
+                            receiver.verify(receiver.received[-1]["form"]["logout_token"])
+                        )
+                    except Exception as exc:  # any reason to refuse the token
+                        receiver.errors.append(repr(exc))
+                        status = 400
                 if receiver.redirect_to:
                     status = 302
                 self.send_response(status)

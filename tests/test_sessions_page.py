@@ -44,7 +44,7 @@ def test_the_page_lists_each_live_session_with_device_address_method_and_apps(pe
     sessions = page.context["sessions"]
     assert [s["device"] for s in sessions] == ["Firefox on Windows", "Safari on iPhone"]  # this one first
     assert sessions[0]["current"] and not sessions[1]["current"]
-    assert sessions[1]["address"] == "198.51.100.4" and sessions[1]["methods"] == ["pwd"]
+    assert sessions[1]["address"] == "198.51.100.4" and sessions[1]["methods"] == ["password"]
     assert sessions[1]["apps"] == [web_client.name] and sessions[0]["apps"] == []
     assert b"Sign out everywhere else" in page.content
 

@@ -7,6 +7,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from oauth2_provider.models import get_application_model
@@ -16,7 +17,7 @@ from ..claims import SCOPES
 from ..consent import revoke_consent
 from ..presentation import client_card, connected_apps, describe_scopes
 from ..session_models import BrowserSession
-from ..user_agents import describe_user_agent
+from ..user_agents import describe_methods, describe_user_agent
 
 
 @never_cache
@@ -61,7 +62,7 @@ def sessions_page(request):
             "address": row.ip_address,
             "created": row.created,
             "last_active": row.last_active,
-            "methods": row.amr.split(),
+            "methods": describe_methods(row.amr.split()),
             "apps": sorted(client_card(client).name for client in row.clients.all()),
             "current": row.sid == current,
         }
@@ -97,5 +98,8 @@ def end_other_sessions(request):
     if everywhere:
         logout(request)
         return redirect("idp:login")
-    messages.success(request, _("Signed out of %(count)d other sessions.") % {"count": count})
+    text = ngettext(
+        "Signed out of %(count)d other session.", "Signed out of %(count)d other sessions.", count
+    )
+    messages.success(request, text % {"count": count})
     return redirect("idp:sessions")
