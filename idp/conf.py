@@ -65,6 +65,10 @@ DEFAULTS: dict[str, Any] = {
     # BACKCHANNEL_LOGOUT_RETRY_DELAY seconds, up to an hour: 8 attempts span about 20 minutes.
     "BACKCHANNEL_LOGOUT_MAX_ATTEMPTS": 8,
     "BACKCHANNEL_LOGOUT_RETRY_DELAY": 10,
+    # First attempts are made at once, in a thread beside the response that ended the session (the
+    # logout token usually reaches the relying party before the person's browser does); the worker
+    # (`manage.py idp_deliver_logouts`) makes every retry. False: the worker makes every attempt.
+    "BACKCHANNEL_LOGOUT_DELIVER_AT_ONCE": True,
     # --- The pages people see (sign-in, consent, account) ----------------------------------------
     # The name people know this sign-in service by: page titles, header, emails.
     "SITE_NAME": "Django IdP",

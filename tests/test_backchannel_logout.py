@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from datetime import timedelta
 
 import pytest
@@ -375,3 +376,37 @@ def test_the_logout_token_is_signed_by_the_active_key_after_a_rotation(
     header, _claims = verified_logout_token(logged_in, receiver.tokens[0])
     active = json.loads(logged_in.get("/.well-known/jwks.json").content)["keys"][0]["kid"]
     assert header["kid"] == active
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_first_attempt_is_made_at_once_beside_the_response(
+    client, web_client, user, django_capture_on_commit_callbacks
+):
+    """Once the session's end commits, a thread POSTs the token: no worker needed for the first try."""
+    with LogoutReceiver() as rp:
+        web_client.backchannel_logout_uri = rp.url
+        web_client.save()
+        client.force_login(user)
+        sign_in_at(client, web_client)
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post("/logout")
+        assert rp.event.wait(10)
+        deadline = time.monotonic() + 10
+        while LogoutDelivery.objects.get().delivered is None and time.monotonic() < deadline:
+            rp.event.wait(0.05)
+        assert len(rp.tokens) == 1
+    assert LogoutDelivery.objects.get().delivered is not None
+    assert deliver_due() == (0, 0)  # nothing left for the worker: never sent twice
+
+
+def test_two_workers_never_take_the_same_row(logged_in, web_client, receiver):
+    from idp.logout.outbox import _claim
+
+    web_client.backchannel_logout_uri = receiver.url
+    web_client.save()
+    sign_in_at(logged_in, web_client)
+    logged_in.post("/logout")
+    pk = LogoutDelivery.objects.get().pk
+    now = timezone.now()
+    assert [row.pk for row in _claim([pk], now)] == [pk]
+    assert _claim([pk], now) == []  # leased: the second claimant gets nothing

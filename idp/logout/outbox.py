@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from ..audit import Event, record
@@ -14,6 +16,7 @@ from .models import LogoutDelivery
 from .tokens import make_logout_token
 from .transport import DeliveryError, post_logout_token, private_targets_allowed
 
+logger = logging.getLogger("idp.logout")
 MAX_DELAY = 3600
 # A worker takes rows for this long: another worker skips them meanwhile; a crashed one's come back.
 LEASE = timedelta(minutes=2)
@@ -21,14 +24,38 @@ LEASE = timedelta(minutes=2)
 
 def enqueue_logouts(*, user, sid: str, clients) -> int:
     """Owe each of ``clients`` with a back-channel logout URI a logout token for ``user``'s session
-    ``sid``; return how many. Run in the transaction that ends the session: both happen, or neither."""
+    ``sid``; return how many. Run in the transaction that ends the session: both happen, or neither.
+
+    Once that commits, ``deliver_soon`` makes the first attempts at once, beside the response
+    (``IDP['BACKCHANNEL_LOGOUT_DELIVER_AT_ONCE']``); the worker makes the retries.
+    """
     rows = [
         LogoutDelivery(application=client, user=user, sub=sub_for(user, client), sid=sid)
         for client in clients
         if client.backchannel_logout_uri
     ]
     LogoutDelivery.objects.bulk_create(rows)
+    pks = [row.pk for row in rows if row.pk is not None]
+    if pks and idp_settings.BACKCHANNEL_LOGOUT_DELIVER_AT_ONCE:
+        transaction.on_commit(lambda: deliver_soon(pks))
     return len(rows)
+
+
+def deliver_soon(pks: list[int]) -> threading.Thread:
+    """First attempts for these rows in a thread of their own: nobody waits for a relying party."""
+
+    def run() -> None:
+        try:
+            for row in _claim(pks, timezone.now()):
+                attempt(row)
+        except Exception:  # the worker retries; a thread must not die loudly mid-request
+            logger.exception("Back-channel logout: first attempt failed; the worker will retry")
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name="idp-logout-delivery", daemon=True)
+    thread.start()
+    return thread
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -37,17 +64,18 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(MAX_DELAY, base * 2 ** max(0, attempts - 1)))
 
 
+def _claim(pks, now) -> list[LogoutDelivery]:
+    """Take those of ``pks`` still due, each by one conditional UPDATE (moving it a lease ahead): of two
+    workers, or a worker and ``deliver_soon``, exactly one gets each row, on any database."""
+    due = LogoutDelivery.objects.filter(delivered__isnull=True, given_up__isnull=True, next_attempt__lte=now)
+    taken = [pk for pk in pks if due.filter(pk=pk).update(next_attempt=now + LEASE)]
+    return list(LogoutDelivery.objects.select_related("application").filter(pk__in=taken).order_by("pk"))
+
+
 def _claim_due(limit: int, now) -> list[LogoutDelivery]:
-    """Take up to ``limit`` due rows for this worker (skipping rows other workers hold on PostgreSQL)."""
-    with transaction.atomic():
-        due = LogoutDelivery.objects.select_related("application").filter(
-            delivered__isnull=True, given_up__isnull=True, next_attempt__lte=now
-        )
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True, of=("self",))
-        rows = list(due.order_by("next_attempt", "pk")[:limit])
-        LogoutDelivery.objects.filter(pk__in=[row.pk for row in rows]).update(next_attempt=now + LEASE)
-    return rows
+    """Take up to ``limit`` due rows for this worker."""
+    due = LogoutDelivery.objects.filter(delivered__isnull=True, given_up__isnull=True, next_attempt__lte=now)
+    return _claim(list(due.order_by("next_attempt", "pk").values_list("pk", flat=True)[:limit]), now)
 
 
 def attempt(row: LogoutDelivery, *, now=None) -> bool:
