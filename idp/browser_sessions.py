@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from .tokens.revoke import revoke_session_refresh_tokens
 
 CLIENTS_KEY = "idp_sid_clients"  # client pks already linked to this session: one INSERT per client
 SEEN_KEY = "idp_sid_seen"  # when "last active" was last written (epoch seconds)
+ROW_KEY = "idp_sid_row"  # the BrowserSession's primary key: linking a client needs no read
 
 
 def _session_store(session_key: str | None):
@@ -39,6 +41,7 @@ def start_browser_session(request: HttpRequest, *, user) -> BrowserSession:
     }
     if row is not None:
         BrowserSession.objects.filter(pk=row.pk).update(**fields)
+        request.session[ROW_KEY] = row.pk
         return row
     row = BrowserSession.objects.create(
         sid=secrets.token_urlsafe(32),
@@ -48,6 +51,7 @@ def start_browser_session(request: HttpRequest, *, user) -> BrowserSession:
         **fields,
     )
     request.session[SID_KEY] = row.sid
+    request.session[ROW_KEY] = row.pk
     request.session[CLIENTS_KEY] = []
     request.session[SEEN_KEY] = int(time.time())
     return row
@@ -56,8 +60,9 @@ def start_browser_session(request: HttpRequest, *, user) -> BrowserSession:
 def note_client(request: HttpRequest, client) -> None:
     """``client`` is being given a code in this session: link them, once per session and client.
 
-    The first code for a client in a session costs one INSERT (and the session store's write); every
-    later one, nothing. A session signed in before the index existed gets its row here.
+    The first code for a client in a session costs one INSERT (and the session store's write: no query
+    with the cache backend); every later one, nothing. A session signed in before the index existed
+    gets its row here.
     """
     user = getattr(request, "user", None)
     if client is None or user is None or not user.is_authenticated:
@@ -68,7 +73,11 @@ def note_client(request: HttpRequest, client) -> None:
     if client.pk in linked:
         touch(request)
         return
-    row_id = BrowserSession.objects.filter(sid=request.session[SID_KEY]).values_list("pk", flat=True).first()
+    row_id = request.session.get(ROW_KEY)
+    if row_id is None:
+        row_id = (
+            BrowserSession.objects.filter(sid=request.session[SID_KEY]).values_list("pk", flat=True).first()
+        )
     if row_id is None:
         return
     link = SessionClient(session_id=row_id, application=client)
@@ -164,3 +173,19 @@ def end_hinted_session(sid: str, *, user, request) -> bool:
     if row is None:
         return False
     return end_browser_session(row, reason="logout at a relying party", actor=user, request=request)
+
+
+def forget_old_sessions(*, now=None) -> int:
+    """Delete the records of sessions ended, or idle past the session lifetime, more than
+    ``IDP['SESSION_RECORD_RETENTION_DAYS']`` ago, with their finished logout deliveries."""
+    from .logout.models import LogoutDelivery
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=idp_settings.SESSION_RECORD_RETENTION_DAYS)
+    idle = cutoff - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    label = BrowserSession._meta.label
+    _, ended = BrowserSession.objects.filter(ended__lt=cutoff).delete()
+    _, stale = BrowserSession.objects.filter(ended__isnull=True, last_active__lt=idle).delete()
+    LogoutDelivery.objects.filter(delivered__lt=cutoff).delete()
+    LogoutDelivery.objects.filter(given_up__lt=cutoff).delete()
+    return ended.get(label, 0) + stale.get(label, 0)  # the links went with them

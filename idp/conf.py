@@ -55,6 +55,9 @@ DEFAULTS: dict[str, Any] = {
     # --- Sessions and back-channel logout (OpenID Connect Back-Channel Logout 1.0) ------------------
     # A browser session's "last active" time is written at most this often, in seconds.
     "SESSION_ACTIVITY_INTERVAL": 300,
+    # `manage.py idp_cleartokens` deletes the records of sessions ended (or idle past the session
+    # lifetime) and of logout tokens delivered or given up more than this many days ago.
+    "SESSION_RECORD_RETENTION_DAYS": 30,
     # Logout tokens may be POSTed to private, loopback or link-local addresses (every address the
     # host resolves to is checked). None: allowed when the issuer itself is on a loopback address
     # (development), refused otherwise.

@@ -410,3 +410,26 @@ def test_two_workers_never_take_the_same_row(logged_in, web_client, receiver):
     now = timezone.now()
     assert [row.pk for row in _claim([pk], now)] == [pk]
     assert _claim([pk], now) == []  # leased: the second claimant gets nothing
+
+
+def test_cleanup_forgets_old_session_records_and_finished_deliveries(logged_in, web_client, receiver, user):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    web_client.backchannel_logout_uri = receiver.url
+    web_client.save()
+    sign_in_at(logged_in, web_client)
+    logged_in.post("/logout")
+    deliver_due()
+    logged_in.force_login(user)  # a live session: kept
+    long_ago = timezone.now() - timedelta(days=31)
+    BrowserSession.objects.filter(ended__isnull=False).update(ended=long_ago)
+    out = StringIO()
+    call_command("idp_cleartokens", stdout=out)
+    assert "1 old session records" in out.getvalue()
+    assert BrowserSession.objects.get().ended is None
+    assert LogoutDelivery.objects.count() == 1  # delivered just now: kept for a while
+    LogoutDelivery.objects.update(delivered=long_ago)
+    call_command("idp_cleartokens", stdout=out)
+    assert not LogoutDelivery.objects.exists()

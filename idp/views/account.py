@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from oauth2_provider.models import get_application_model
 
-from ..browser_sessions import current_sid, end_browser_session, end_sessions_of, live_sessions
+from ..browser_sessions import current_sid, end_browser_session, end_sessions_of, live_sessions, touch
 from ..claims import SCOPES
 from ..consent import revoke_consent
 from ..presentation import client_card, connected_apps, describe_scopes
@@ -53,6 +53,7 @@ def profile(request):
 @login_required
 def sessions_page(request):
     """Where the person is signed in: each live browser session, this one first, each with Sign out."""
+    touch(request)
     current = current_sid(request)
     rows = sorted(live_sessions(request.user), key=lambda row: row.sid != current)
     sessions = [
