@@ -20,10 +20,13 @@ browser:
 	bash .ci/install-browser
 
 # Development server: SQLite, a generated signing key in var/keys/, demo data loaded.
-# The issuer follows PORT (http://127.0.0.1:$PORT) unless IDP_ISSUER is set.
+# The issuer follows PORT (http://127.0.0.1:$PORT) unless IDP_ISSUER is set. The back-channel logout
+# worker runs beside it (stopped with it) and POSTs logout tokens to the relying parties.
 run: $(BIN)/.installed
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py idp_load_demo
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py idp_deliver_logouts --interval 1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Production-style serving: gunicorn (WEB_CONCURRENCY sync workers, default 2), DEBUG off, static

@@ -19,6 +19,7 @@ from contextvars import ContextVar
 
 from .api.throttling import exceeded_limits, named_limits  # the API's window counters
 from .audit import Event, client_address, record
+from .browser_sessions import end_sessions_of
 from .conf import idp_settings
 from .tokens import revoke_tokens
 
@@ -39,16 +40,23 @@ def changes_by(request, *, actor=None) -> Iterator[None]:
 
 
 def deactivate_person_tokens(user) -> None:
-    """A person was deactivated: every token they hold is revoked, recorded once."""
+    """A person was deactivated: every token they hold is revoked, recorded once; every browser session
+    of theirs ends (its apps owed a logout token)."""
     revoked = revoke_tokens(user=user)
     actor, request = _changed_by.get()
+    end_sessions_of(user, reason="account deactivated", actor=actor, request=request)
     record(Event.USER_DEACTIVATED, actor=actor, request=request, user=user.get_username(), revoked=revoked)
 
 
 def end_refresh_tokens_after_password_change(user) -> None:
-    """A person's password changed: their refresh tokens are revoked (RFC 9700 §4.14.2), recorded once."""
+    """A person's password changed: their refresh tokens are revoked (RFC 9700 §4.14.2), recorded once.
+
+    Their browser sessions end too (Django's session hash check would refuse them at the next request
+    anyway), and the apps used in each are owed a logout token.
+    """
     revoked = revoke_tokens(user=user, refresh_only=True)
     actor, request = _changed_by.get()
+    end_sessions_of(user, reason="password changed", actor=actor, request=request)
     record(Event.PASSWORD_CHANGED, actor=actor, request=request, user=user.get_username(), revoked=revoked)
 
 

@@ -11,12 +11,21 @@ class IdpConfig(AppConfig):
     def ready(self) -> None:
         from django.apps import apps
         from django.contrib.auth import get_user_model
-        from django.contrib.auth.signals import user_logged_in, user_login_failed
+        from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
         from django.core.signals import request_finished, setting_changed
         from django.db.models.signals import post_delete, post_save, pre_save
         from oauth2_provider.models import get_application_model
 
-        from . import accounts, audit, checks, discovery, install_checks, key_set, logs  # noqa: F401  (checks register)
+        from . import (  # noqa: F401  (checks register)
+            accounts,
+            audit,
+            browser_sessions,
+            checks,
+            discovery,
+            install_checks,
+            key_set,
+            logs,
+        )
         from .mfa import checks as mfa_checks  # noqa: F401  (checks register)
         from .sessions import on_user_logged_in
         from .subjects import ensure_subject
@@ -38,6 +47,7 @@ class IdpConfig(AppConfig):
         user_logged_in.connect(on_user_logged_in, dispatch_uid="idp.sessions.record_authentication")
         user_logged_in.connect(ensure_subject, dispatch_uid="idp.subjects.ensure_subject")
         user_logged_in.connect(audit.on_user_logged_in, dispatch_uid="idp.audit.sign_in")
+        user_logged_out.connect(browser_sessions.on_user_logged_out, dispatch_uid="idp.browser_sessions.out")
         user_login_failed.connect(audit.on_user_login_failed, dispatch_uid="idp.audit.sign_in_failed")
         if apps.is_installed("axes"):
             from axes.signals import user_locked_out

@@ -27,8 +27,13 @@ PLAIN_FIELDS: dict[str, tuple[str, Any]] = {
     "subject_type": ("subject_type", "public"),
     "sector_identifier": ("sector_identifier", ""),
     "id_token_signed_response_alg": ("algorithm", "RS256"),
+    "backchannel_logout_session_required": ("backchannel_logout_session_required", False),
+    "logout_ends_offline_access": ("logout_ends_offline_access", False),
 }
-SETTINGS = ("redirect_uris", "post_logout_redirect_uris", "allowed_origins", "allowed_scopes")
+SETTINGS = (
+    "redirect_uris", "post_logout_redirect_uris", "allowed_origins", "allowed_scopes",
+    "backchannel_logout_uri",
+)  # fmt: skip
 KNOWN_KEYS = {
     "client_id", "kind", "client_secret", "client_secret_hash", "is_active", "access_token_lifetime",
     "_comment", *PLAIN_FIELDS, *SETTINGS,

@@ -56,6 +56,26 @@ DEFAULTS: dict[str, Any] = {
     # Device authorization requests (POST /device-authorization), each a stored grant: per client_id
     # named and per client address. Over either: 429 with Retry-After, and nothing stored.
     "DEVICE_AUTHORIZATION_RATES": {"client": "120/minute", "address": "30/minute"},
+    # --- Sessions and back-channel logout (OpenID Connect Back-Channel Logout 1.0) ------------------
+    # A browser session's "last active" time is written at most this often, in seconds.
+    "SESSION_ACTIVITY_INTERVAL": 300,
+    # `manage.py idp_cleartokens` deletes the records of sessions ended (or idle past the session
+    # lifetime) and of logout tokens delivered or given up more than this many days ago.
+    "SESSION_RECORD_RETENTION_DAYS": 30,
+    # Logout tokens may be POSTed to private, loopback or link-local addresses (every address the
+    # host resolves to is checked). None: allowed when the issuer itself is on a loopback address
+    # (development), refused otherwise.
+    "BACKCHANNEL_LOGOUT_ALLOW_PRIVATE": None,
+    # Seconds to connect to, and to wait for, a relying party's back-channel logout URI.
+    "BACKCHANNEL_LOGOUT_TIMEOUT": 5,
+    # Attempts per logout token before it is given up (audited); the waits between them double from
+    # BACKCHANNEL_LOGOUT_RETRY_DELAY seconds, up to an hour: 8 attempts span about 20 minutes.
+    "BACKCHANNEL_LOGOUT_MAX_ATTEMPTS": 8,
+    "BACKCHANNEL_LOGOUT_RETRY_DELAY": 10,
+    # First attempts are made at once, in a thread beside the response that ended the session (the
+    # logout token usually reaches the relying party before the person's browser does); the worker
+    # (`manage.py idp_deliver_logouts`) makes every retry. False: the worker makes every attempt.
+    "BACKCHANNEL_LOGOUT_DELIVER_AT_ONCE": True,
     # --- The pages people see (sign-in, consent, account) ----------------------------------------
     # The name people know this sign-in service by: page titles, header, emails.
     "SITE_NAME": "Django IdP",

@@ -19,7 +19,7 @@ from .subjects import SUBJECT_TYPES
 # PKCE: the authorization endpoint and the code's save-time check accept S256 alone.
 CODE_CHALLENGE_METHODS = ("S256",)
 # Claims every ID token may carry besides those the scopes release (idp.claims).
-ID_TOKEN_CLAIMS = ("iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "acr", "amr")
+ID_TOKEN_CLAIMS = ("iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "acr", "amr", "sid")
 # Settings the documents are derived from: a change to either computes them again.
 SOURCE_SETTINGS = frozenset({"OAUTH2_PROVIDER", "IDP"})
 
@@ -62,6 +62,9 @@ def openid_configuration(*, algorithms: tuple[str, ...] = ("RS256",)) -> dict[st
         **authorization_server_metadata(),
         "userinfo_endpoint": _endpoint("user-info"),
         "end_session_endpoint": _endpoint("rp-initiated-logout"),
+        # Back-Channel Logout 1.0 §2.1: logout tokens (idp.logout), with sid (idp.browser_sessions).
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
         "subject_types_supported": list(SUBJECT_TYPES),
         # Documented in idp.mfa.acr: single factor, two factors (REFEDS), phishing-resistant (EAP ACR).
         "acr_values_supported": list(ACR_VALUES),

@@ -51,6 +51,8 @@ class ClientForm(forms.ModelForm):
             "allowed_scopes", "skip_authorization", "access_token_lifetime", "allow_nonce_instead_of_pkce",
             "is_resource_server", "is_active", "is_verified", "logo_uri", "client_uri", "policy_uri",
             "tos_uri", "subject_type", "sector_identifier", "algorithm",
+            "tos_uri", "subject_type", "sector_identifier", "backchannel_logout_uri",
+            "backchannel_logout_session_required", "logout_ends_offline_access",
         )  # fmt: skip
         formfield_callback = https_url_formfield
         widgets = {
@@ -105,6 +107,7 @@ class ClientForm(forms.ModelForm):
                 "allowed_origins",
                 "allowed_scopes",
                 "access_token_lifetime",
+                "backchannel_logout_uri",
             )
             if field in self.fields
         }

@@ -22,8 +22,11 @@ from .subjects import sub_for
 COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
-def id_token_claims(user, *, client, claims_request, auth_time: datetime, amr, expires: datetime) -> dict:
-    """``sub`` and the protocol claims, plus claims the RP asked for in the ID token by name.
+def id_token_claims(
+    user, *, client, claims_request, auth_time: datetime, amr, expires: datetime, sid: str | None = None
+) -> dict:
+    """``sub`` and the protocol claims (``sid``: the browser session's, when known), plus claims the RP
+    asked for in the ID token by name.
 
     Scope claims go to userinfo, not the ID token, when an access token is issued (Core 5.4).
     """
@@ -42,6 +45,8 @@ def id_token_claims(user, *, client, claims_request, auth_time: datetime, amr, e
         requested, _essential = requested_acr(acr_values=None, claims_request=claims_request)
         if acr := acr_for(amr, requested=requested):
             claims["acr"] = acr
+    if sid:
+        claims["sid"] = sid
     return claims
 
 

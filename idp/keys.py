@@ -133,18 +133,23 @@ def verification_key(kid: str | None) -> jwk.JWK | None:
     return current_key_set().public.get(kid)
 
 
-def sign_jwt(claims: dict, *, alg: str = ALGORITHM) -> str:
+def sign_jwt(claims: dict, *, alg: str = ALGORITHM, typ: str = "JWT") -> str:
     """``claims`` as a compact JWS (RFC 7515) signed with the active ``alg`` key, ``kid`` in its header.
 
     What ``jwcrypto.jwt.JWT(...).make_signed_token(key)`` produces, without rebuilding jwcrypto's
     header registries (dozens of deep copies) for every token: the key and the encoded header are
-    prepared once per key. SigningKeyUnavailable if no key of ``alg`` is active and usable.
+    prepared once per key. ``typ`` types the token (``logout+jwt`` for a logout token).
+    SigningKeyUnavailable if no key of ``alg`` is active and usable.
     """
     signer = current_key_set().signers.get(alg)
     if signer is None:
         raise SigningKeyUnavailable(_unavailable(alg))
+    header = signer.header
+    if typ != "JWT":
+        typed = {"typ": typ, "alg": signer.alg, "kid": signer.kid}
+        header = base64url_encode(json.dumps(typed, separators=(",", ":")).encode())
     payload = base64url_encode(json.dumps(claims, default=str).encode())
-    signing_input = f"{signer.header}.{payload}".encode("ascii")
+    signing_input = f"{header}.{payload}".encode("ascii")
     if alg == "ES256":
         r, s = decode_dss_signature(signer.private_key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
         signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")  # RFC 7518 §3.4: R || S, not DER

@@ -120,6 +120,20 @@ class Application(AbstractApplication):
         blank=True,
         help_text=_("Between 300 (5 minutes) and 86400 (24 hours). Empty: the provider's default."),
     )
+    backchannel_logout_uri = models.CharField(
+        _("back-channel logout URI"),
+        max_length=255,
+        blank=True,
+        help_text=_("Where logout tokens are POSTed when a session it got tokens in ends (https)."),
+    )
+    backchannel_logout_session_required = models.BooleanField(
+        _("requires sid in logout tokens"), default=False
+    )
+    logout_ends_offline_access = models.BooleanField(
+        _("logout revokes refresh tokens"),
+        default=False,
+        help_text=_("Refresh tokens issued in a session end with it; by default offline access survives."),
+    )
     # The hash of the secret before the last rotation, still accepted until it expires (or never).
     previous_client_secret = models.CharField(max_length=255, blank=True, editable=False)
     previous_client_secret_expires = models.DateTimeField(null=True, blank=True, editable=False)
@@ -188,6 +202,7 @@ class Grant(AbstractGrant):
         "idp.AccessToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     token_family = models.UUIDField(_("refresh token family"), null=True, blank=True)
+    sid = models.CharField(_("session id"), max_length=64, blank=True)
 
     class Meta(AbstractGrant.Meta):
         swappable = "OAUTH2_PROVIDER_GRANT_MODEL"
@@ -211,6 +226,7 @@ class RefreshToken(AbstractRefreshToken):
     auth_time = models.DateTimeField(_("authenticated at"), null=True, blank=True)
     amr = models.CharField(_("authentication methods"), max_length=64, blank=True)
     claims = models.JSONField(_("claims request"), default=dict, blank=True)
+    sid = models.CharField(_("session id"), max_length=64, blank=True)
 
     class Meta(AbstractRefreshToken.Meta):
         swappable = "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL"
@@ -292,6 +308,10 @@ class AuditEvent(models.Model):
         RECOVERY_CODES_CREATED = "recovery_codes_created", _("New recovery codes created")
         FACTORS_RESET = "factors_reset", _("Second factors reset by an operator")
         PASSKEY_REFUSED = "passkey_refused", _("Passkey refused")
+        SESSION_ENDED = "session_ended", _("Browser session ended")
+        LOGOUT_DELIVERED = "logout_delivered", _("Back-channel logout delivered")
+        LOGOUT_ATTEMPT_FAILED = "logout_attempt_failed", _("Back-channel logout attempt failed")
+        LOGOUT_GAVE_UP = "logout_gave_up", _("Back-channel logout given up")
 
     time = models.DateTimeField(_("time"), default=timezone.now, db_index=True, editable=False)
     event = models.CharField(_("event"), max_length=32, choices=Event.choices, db_index=True)
@@ -326,3 +346,5 @@ class AuditEvent(models.Model):
 
 
 from .device.models import DeviceGrant  # noqa: E402, F401  (the device grant lives with its package)
+from .logout.models import LogoutDelivery  # noqa: E402, F401
+from .session_models import BrowserSession, SessionClient  # noqa: E402, F401

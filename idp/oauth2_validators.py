@@ -74,6 +74,7 @@ class IdpOAuth2Validator(ClientAuthentication, OAuth2Validator):
                 resource=getattr(request, "resource", None) or [],
                 auth_time=_epoch_to_datetime(getattr(request, "auth_time", None)),
                 amr=" ".join(getattr(request, "amr", None) or []),
+                sid=getattr(request, "sid", None) or "",
             )
         )
 
@@ -105,6 +106,7 @@ class IdpOAuth2Validator(ClientAuthentication, OAuth2Validator):
         request.user = grant.user
         request.auth_time = grant.auth_time
         request.amr = grant.amr.split()
+        request.sid = grant.sid
         if grant.nonce:
             request.nonce = grant.nonce
         if grant.claims:
@@ -165,6 +167,7 @@ class IdpOAuth2Validator(ClientAuthentication, OAuth2Validator):
             auth_time=auth_time,
             amr=getattr(request, "amr", None),
             expires=expires,
+            sid=getattr(request, "sid", None),
         )
         return claims, expires
 
@@ -247,6 +250,7 @@ class IdpOAuth2Validator(ClientAuthentication, OAuth2Validator):
             previous = request.refresh_token_instance
             request.auth_time = previous.auth_time
             request.amr = previous.amr.split()
+            request.sid = previous.sid
             request.claims = previous.claims
         elif refresh_token:
             tokens.detect_refresh_token_reuse(refresh_token, client=client, request=request)

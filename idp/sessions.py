@@ -12,6 +12,7 @@ from .subjects import sub_for
 
 AUTH_TIME_KEY = "idp_auth_time"
 AMR_KEY = "idp_amr"
+SID_KEY = "idp_sid"  # this browser session's sid (idp.browser_sessions)
 
 
 def record_authentication(request: HttpRequest, *, methods: tuple[str, ...] = ("pwd",)) -> None:
@@ -40,8 +41,12 @@ class SessionProblem(enum.Enum):
 
 
 def how_signed_in(request: HttpRequest) -> dict:
-    """When and how the approving session signed in: stored with the code, for the ID token."""
-    return {"auth_time": authentication_time(request), "amr": authentication_methods(request)}
+    """When and how the approving session signed in, and its ``sid``: kept with the code, for the ID token."""
+    return {
+        "auth_time": authentication_time(request),
+        "amr": authentication_methods(request),
+        "sid": request.session.get(SID_KEY) or "",
+    }
 
 
 def session_problem(
@@ -72,7 +77,10 @@ def session_problem(
 
 
 def on_user_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
-    """``user_logged_in`` receiver: every login through Django's ``login()`` is recorded."""
+    """``user_logged_in`` receiver: every login through Django's ``login()`` is recorded, and indexed."""
     if request is not None and hasattr(request, "session"):
         # A sign-in finished by a second factor (idp.mfa.flow) says how; a password alone is "pwd".
         record_authentication(request, methods=getattr(request, "idp_sign_in_methods", ("pwd",)))
+        from .browser_sessions import start_browser_session
+
+        start_browser_session(request, user=user)

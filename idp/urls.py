@@ -39,6 +39,9 @@ page_patterns = [
     path("account/security/passkeys/finish", passkeys.register_finish, name="passkey-register-finish"),
     path("account/security/passkeys/<int:passkey_id>/rename", passkeys.rename, name="passkey-rename"),
     path("account/security/passkeys/<int:passkey_id>/remove", passkeys.remove, name="passkey-remove"),
+    path("account/sessions", account.sessions_page, name="sessions"),
+    path("account/sessions/others/end", account.end_other_sessions, name="end-other-sessions"),
+    path("account/sessions/<str:sid>/end", account.end_session, name="end-session"),
     path("theme.css", theme.theme, name="theme"),
     path("device", device.device_page, name="device"),
 ]

@@ -15,6 +15,8 @@ PLANS: dict[str, str] = {
     "config": "oidcc-config-certification-test-plan",
     "basic": "oidcc-basic-certification-test-plan",
     "logout": "oidcc-rp-initiated-logout-certification-test-plan",
+    # Not in "all": the provider must reach this machine's back-channel logout URI and deliver.
+    "backchannel": "oidcc-backchannel-rp-initiated-logout-certification-test-plan",
     # Not an OpenID Foundation plan, and not in "all": RFC 8628, for providers that offer it.
     "device": "rfc8628-device-authorization-grant",
 }
@@ -56,6 +58,8 @@ class Config:
     password: str = "alice-demo-password"  # noqa: S105
     redirect_uri: str = "http://127.0.0.1:8765/callback"
     post_logout_redirect_uri: str = "http://127.0.0.1:8765/logged-out"
+    # The first client's registered back-channel logout URI: the backchannel plan listens there.
+    backchannel_logout_uri: str = "http://127.0.0.1:8765/backchannel-logout"
     device_client_id: str = "demo-device"  # the device plan's client (public without a secret)
     device_client_secret: str | None = None
     slow: bool = False

@@ -19,6 +19,7 @@ def test_demo_loader_is_idempotent_and_uses_documented_credentials():
     assert User.objects.get(username="admin").is_superuser
     web = Application.objects.get(client_id="demo-web")
     assert check_password("demo-web-secret", web.client_secret)
+    assert web.backchannel_logout_uri == "http://127.0.0.1:8765/backchannel-logout"  # logout tokens, make run
     assert web.redirect_uris.split() == ["http://127.0.0.1:8765/callback", "http://127.0.0.1:8765/callback2"]
     assert web.post_logout_redirect_uris == "http://127.0.0.1:8765/logged-out"
     assert web.skip_authorization is False

@@ -244,7 +244,7 @@ def test_every_advertised_scope_is_granted_and_another_is_refused(logged_in, web
 def test_every_advertised_claim_is_one_the_provider_can_release(client):
     doc = discovery(client)
     releasable = {claim for scope in doc["scopes_supported"] for claim in claim_names_for([scope])}
-    id_token_claims = {"iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "acr", "amr"}
+    id_token_claims = {"iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "acr", "amr", "sid"}
     assert set(doc["claims_supported"]) == releasable | id_token_claims
 
 

@@ -47,6 +47,31 @@ def test_silent_authorization_query_count(logged_in, web_client):
     ]
 
 
+def test_first_code_for_a_client_in_a_browser_session_links_them_once(logged_in, web_client, user):
+    """The session index (idp.browser_sessions): one INSERT the first time a client gets a code in a
+    browser session, and the session store's write (none with Redis); never again in that session."""
+    from django.test import Client
+
+    authorize(logged_in, web_client)  # consent remembered
+    browser = Client()
+    browser.force_login(user)
+    _verifier, challenge = pkce_pair()
+    with CaptureQueriesContext(connection) as ctx:
+        response = browser.get("/authorize", authorize_params(web_client, challenge=challenge))
+    assert response.status_code == 302 and "code=" in response["Location"]
+    assert statements(ctx) == [
+        "SELECT django_session",
+        "SELECT idp_user",
+        "SELECT idp_application",
+        "SELECT idp_consent",
+        "INSERT idp_sessionclient",  # this client got a code in this session: it gets its logout token
+        "INSERT idp_grant",
+        "SAVEPOINT",
+        "UPDATE django_session",  # the session remembers the link (Redis in production: no query)
+        "RELEASE",
+    ]
+
+
 def test_code_exchange_query_count(logged_in, web_client):
     authz = authorize(logged_in, web_client, scope="openid profile email offline_access", prompt="consent")
     with CaptureQueriesContext(connection) as ctx:

@@ -15,6 +15,7 @@ if idp_models_in_place():
     from .consents import ConsentAdmin
     from .keys import SigningKeyAdmin
     from .one_time_secret import ONE_TIME_SECRET, ONE_TIME_SECRET_SECONDS
+    from .sessions import BrowserSessionAdmin, LogoutDeliveryAdmin
     from .tokens import IdpAccessTokenAdmin, IdpGrantAdmin, IdpIDTokenAdmin, IdpRefreshTokenAdmin
     from .users import IdpGroupAdmin, IdpUserAdmin, IdpUserAdminMixin
 
@@ -22,6 +23,7 @@ __all__ = [
     "ONE_TIME_SECRET",
     "ONE_TIME_SECRET_SECONDS",
     "AuditEventAdmin",
+    "BrowserSessionAdmin",
     "ConsentAdmin",
     "HttpsUrlsMixin",
     "IdpAccessTokenAdmin",
@@ -32,5 +34,6 @@ __all__ = [
     "IdpRefreshTokenAdmin",
     "IdpUserAdmin",
     "IdpUserAdminMixin",
+    "LogoutDeliveryAdmin",
     "SigningKeyAdmin",
 ]

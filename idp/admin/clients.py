@@ -44,6 +44,8 @@ def _kind_fieldsets(kind: str, *, adding: bool) -> list:
         if setup.origins:
             redirects.append("allowed_origins")
         fieldsets.append(("Redirects", {"fields": redirects}))
+        logout = ["backchannel_logout_uri", "backchannel_logout_session_required"]
+        fieldsets.append(("Back-channel logout", {"fields": [*logout, "logout_ends_offline_access"]}))
     policy = []
     if setup.signs_in_people:
         # A device's consent page is never skipped (RFC 8628 §5.4: remote phishing).

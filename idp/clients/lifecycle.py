@@ -40,6 +40,8 @@ PLAIN_FIELDS = (
     "subject_type",
     "sector_identifier",
     "algorithm",  # id_token_signed_response_alg: RS256 or ES256
+    "backchannel_logout_session_required",
+    "logout_ends_offline_access",
 )
 
 
@@ -90,6 +92,7 @@ def create_client(
     allowed_origins=None,
     allowed_scopes=None,
     access_token_lifetime=None,
+    backchannel_logout_uri=None,
     actor=None,
     request=None,
     via: str | None = None,
@@ -117,6 +120,7 @@ def create_client(
         allowed_origins=allowed_origins,
         allowed_scopes=allowed_scopes,
         access_token_lifetime=access_token_lifetime,
+        backchannel_logout_uri=backchannel_logout_uri,
     )
     for field, value in cleaned.items():
         setattr(client, field, value)

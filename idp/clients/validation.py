@@ -21,6 +21,7 @@ KIND_SETTINGS = (
     "allowed_origins",
     "allowed_scopes",
     "access_token_lifetime",
+    "backchannel_logout_uri",
 )
 
 
@@ -75,6 +76,24 @@ def clean_redirect_uris(value, *, kind: str, required: bool = True, label: str =
     if problems:
         raise ValidationError(problems)
     return uris
+
+
+def clean_backchannel_logout_uri(value, *, kind: str) -> str:
+    """Back-Channel Logout 1.0 §2.2: an absolute https URI (http on loopback), no fragment; clients that
+    sign people in through a browser only."""
+    uris = split_values(value)
+    if not uris:
+        return ""
+    if len(uris) > 1:
+        raise ValidationError("Register one back-channel logout URI.")
+    if not kind_setup(kind).redirects:
+        raise ValidationError(f"A {kind} client has no browser sessions to be logged out of.")
+    problem = redirect_uri_problem(uris[0], kind="web")
+    if problem is not None:
+        raise ValidationError(problem.replace("a redirect URI", "a back-channel logout URI"))
+    if len(uris[0]) > 255:
+        raise ValidationError("The back-channel logout URI is longer than 255 characters.")
+    return uris[0]
 
 
 def clean_allowed_origins(value, *, kind: str) -> list[str]:
@@ -143,6 +162,7 @@ def clean_client_settings(
     allowed_origins=None,
     allowed_scopes=None,
     access_token_lifetime=None,
+    backchannel_logout_uri=None,
 ) -> dict:
     """Every kind-dependent setting of a client, cleaned; errors keyed by field, all at once."""
     kind_setup(kind)
@@ -156,6 +176,7 @@ def clean_client_settings(
         "allowed_origins": lambda: " ".join(clean_allowed_origins(allowed_origins, kind=kind)),
         "allowed_scopes": lambda: " ".join(clean_allowed_scopes(allowed_scopes, kind=kind)),
         "access_token_lifetime": lambda: clean_access_token_lifetime(access_token_lifetime),
+        "backchannel_logout_uri": lambda: clean_backchannel_logout_uri(backchannel_logout_uri, kind=kind),
     }
     cleaned, errors = {}, {}
     for field, clean in cleaners.items():

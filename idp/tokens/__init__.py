@@ -15,6 +15,8 @@ Every way tokens end, each recorded once:
   password: ``revoke_tokens``, called by ``consent.revoke_consent``, ``clients.set_client_active`` and
   ``accounts``, which record the event for what they did (``consent_revoked``, ``client_disabled``,
   ``user_deactivated``, ``password_changed``, each with what was revoked).
+- a browser session ends for a client whose policy says so: ``revoke_session_refresh_tokens``, called
+  by ``browser_sessions.end_browser_session`` (``session_ended``).
 Whether a stored token still counts is ``idp.token_checks``.
 """
 

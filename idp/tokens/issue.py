@@ -54,6 +54,7 @@ def save_refresh_token(request, *, value: str, access_token, previous) -> Refres
         auth_time=getattr(request, "auth_time", None),
         amr=" ".join(getattr(request, "amr", None) or []),
         claims=_claims_request(request),
+        sid=getattr(request, "sid", None) or "",
     )
     set_token_value(refresh_token, value)
     lookups.insert(refresh_token)

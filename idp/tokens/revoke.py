@@ -96,3 +96,23 @@ def revoke_tokens(*, user=None, client=None, refresh_only: bool = False) -> int:
             status=DeviceGrant.DENIED
         )
     return count
+
+
+def revoke_session_refresh_tokens(sid: str, *, clients) -> int:
+    """A browser session ended: revoke the refresh-token families ``clients`` received in it.
+
+    Every refresh token here is offline access (``idp.server`` issues them only for ``offline_access``),
+    which outlives the session that granted it; so only clients whose policy says so
+    (``logout_ends_offline_access``) are passed. The caller records the event.
+    """
+    if not sid or not clients:
+        return 0
+    with transaction.atomic():
+        live = RefreshToken.objects.filter(sid=sid, application__in=clients, revoked__isnull=True)
+        families = set(live.exclude(token_family=None).values_list("token_family", flat=True))
+        count = live.count()
+        for family in families:
+            RefreshToken.revoke_family(family)
+        for token in live.filter(token_family=None):
+            token.revoke()
+    return count

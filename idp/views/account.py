@@ -1,18 +1,23 @@
-"""A person's own pages: the apps they connected (with revoke) and the claims apps can receive."""
+"""A person's own pages: the apps they connected (with revoke), where they are signed in, and their claims."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from oauth2_provider.models import get_application_model
 
+from ..browser_sessions import current_sid, end_browser_session, end_sessions_of, live_sessions, touch
 from ..claims import SCOPES
 from ..consent import revoke_consent
 from ..presentation import client_card, connected_apps, describe_scopes
+from ..session_models import BrowserSession
+from ..user_agents import describe_methods, describe_user_agent
 
 
 @never_cache
@@ -42,3 +47,60 @@ def profile(request):
     """What apps can receive about the person, scope by scope, with the values on file."""
     scopes = [name for name in SCOPES if name != "offline_access"]
     return render(request, "idp/profile.html", {"scopes": describe_scopes(request.user, scopes)})
+
+
+@never_cache
+@login_required
+def sessions_page(request):
+    """Where the person is signed in: each live browser session, this one first, each with Sign out."""
+    touch(request)
+    current = current_sid(request)
+    rows = sorted(live_sessions(request.user), key=lambda row: row.sid != current)
+    sessions = [
+        {
+            "sid": row.sid,
+            "device": describe_user_agent(row.user_agent),
+            "address": row.ip_address,
+            "created": row.created,
+            "last_active": row.last_active,
+            "methods": describe_methods(row.amr.split()),
+            "apps": sorted(client_card(client).name for client in row.clients.all()),
+            "current": row.sid == current,
+        }
+        for row in rows
+    ]
+    return render(request, "idp/sessions.html", {"sessions": sessions, "others": len(sessions) > 1})
+
+
+@never_cache
+@login_required
+@require_POST
+def end_session(request, sid: str):
+    """Sign out one of the person's own sessions (this one: signed out here, as /logout does)."""
+    row = get_object_or_404(BrowserSession, sid=sid, user=request.user, ended__isnull=True)
+    if row.sid == current_sid(request):
+        logout(request)  # ends the session row, and owes its apps a logout (browser_sessions)
+        return redirect("idp:login")
+    end_browser_session(row, reason="ended by the person", actor=request.user, request=request)
+    messages.success(request, _("That session is signed out."))
+    return redirect("idp:sessions")
+
+
+@never_cache
+@login_required
+@require_POST
+def end_other_sessions(request):
+    """Sign out every other session of the person (``everywhere``: this one too)."""
+    everywhere = request.POST.get("everywhere") == "1"
+    count = end_sessions_of(
+        request.user, reason="signed out everywhere", actor=request.user, request=request,
+        keep_sid=current_sid(request),
+    )  # fmt: skip
+    if everywhere:
+        logout(request)
+        return redirect("idp:login")
+    text = ngettext(
+        "Signed out of %(count)d other session.", "Signed out of %(count)d other sessions.", count
+    )
+    messages.success(request, text % {"count": count})
+    return redirect("idp:sessions")

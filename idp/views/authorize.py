@@ -23,6 +23,7 @@ from oauth2_provider.views import AuthorizationView
 from oauthlib.oauth2.rfc6749 import errors
 
 from ..authorization import invalid_target, is_resource_indicator, parsed_json, request_problem, with_iss
+from ..browser_sessions import note_client
 from ..claims import requested_claims
 from ..conf import idp_settings
 from ..consent import Outcome, decide, record_consent
@@ -191,6 +192,8 @@ class IdpAuthorizationView(AuthorizationView):
         )
 
     def create_authorization_response(self, request, scopes, credentials, allow):
+        if allow:
+            note_client(request, getattr(self, "application", None))
         credentials.update(how_signed_in(request))
         if getattr(self, "application", None) is not None:
             credentials["client"] = self.application  # oauthlib's validation reuses it (request.client)
@@ -259,6 +262,7 @@ class IdpAuthorizationView(AuthorizationView):
         request.scopes = list(scopes)  # as decided: offline_access only with prompt=consent
         request.user = self.request.user
         request.resource = self.request.GET.getlist("resource") or None  # each checked in validation
+        note_client(self.request, application)
         for name, value in how_signed_in(self.request).items():
             setattr(request, name, value)
         try:

@@ -18,6 +18,7 @@ from oauth2_provider.exceptions import (
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import RPInitiatedLogoutView, UserInfoView
 
+from ..browser_sessions import end_hinted_session, hinted_sid
 from ..db import lookups
 from ..discovery import document_bytes
 from ..id_tokens import COMPACT_JWS
@@ -112,6 +113,7 @@ class IdpRPInitiatedLogoutView(RPInitiatedLogoutView):
             )
         except OIDCError as error:
             return self.error_response(error)
+        self.hinted_sid = hinted_sid(params.get("id_token_hint"), user=token_user)
         if not self.must_prompt(token_user):
             return self.do_logout(application, post_logout_redirect_uri, state, token_user)
         self.oidc_data = {
@@ -152,6 +154,9 @@ class IdpRPInitiatedLogoutView(RPInitiatedLogoutView):
         return application
 
     def do_logout(self, application=None, post_logout_redirect_uri=None, state=None, token_user=None):
+        """Sign this browser out (``browser_sessions`` ends its session and owes its apps a logout), and
+        the session the hint's ``sid`` names, if another of the same person is still live."""
+        end_hinted_session(getattr(self, "hinted_sid", ""), user=token_user, request=self.request)
         if post_logout_redirect_uri and application is not None and application.is_usable(self.request):
             return super().do_logout(application, post_logout_redirect_uri, state, token_user)
         # DOT would redirect to "/"; a person is better served by a page saying what happened.

@@ -2,5 +2,5 @@
 
 # isort: off
 # The order of these imports is the order of the modules within each plan (and of a run).
-from . import config, basic, basic_sessions, basic_requests, logout, device  # noqa: F401
+from . import config, basic, basic_sessions, basic_requests, logout, backchannel, device  # noqa: F401
 # isort: on

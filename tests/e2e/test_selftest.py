@@ -191,3 +191,25 @@ def test_acr_module_passes_with_the_advertised_acr_values(live_idp, tmp_path):
     module = "oidcc-ensure-request-with-acr-values-succeeds"
     run = run_selftest(live_idp, tmp_path, "--only", module)
     assert run.stdout.splitlines() == [f"PASS {module}", "1 passed, 0 failed"], explain(run, live_idp)
+
+
+def test_backchannel_plan_passes_against_our_provider(live_idp, tmp_path):
+    """Back-Channel Logout OP plan (run on its own): the selftest listens at demo-web's registered
+    back-channel logout URI while the delivery worker runs beside the provider."""
+    with (tmp_path / "worker.log").open("ab") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "idp_deliver_logouts", "--interval", "0.5"],
+            cwd=REPO_ROOT, env=live_idp.env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        run = run_selftest(live_idp, tmp_path, "--plan", "backchannel")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+    assert run.stdout.splitlines() == [
+        "PASS oidcc-backchannel-logout-discovery-endpoint-verification",
+        "PASS oidcc-backchannel-rp-initiated-logout",
+        "2 passed, 0 failed",
+    ], explain(run, live_idp) + (tmp_path / "worker.log").read_text()
+    assert "alice-demo-password" not in run.stdout + run.stderr
+    assert not re.search(r"eyJ[A-Za-z0-9_-]{10,}", run.stdout + run.stderr)

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
+from idp.browser_sessions import forget_old_sessions
 from idp.cleanup import clear_expired
 
 
@@ -13,4 +14,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         counts = clear_expired()
+        counts["old session records"] = forget_old_sessions()
         self.stdout.write("Deleted " + ", ".join(f"{n} {label}" for label, n in counts.items()) + ".")

@@ -24,6 +24,7 @@ def _describe(client) -> dict:
         "allowed_scopes": client.allowed_scopes.split(),
         "access_token_lifetime": client.access_token_lifetime,
         "id_token_signed_response_alg": client.algorithm,
+        "backchannel_logout_uri": client.backchannel_logout_uri,
     }
 
 
@@ -42,6 +43,10 @@ class Command(BaseCommand):
         create.add_argument("--redirect-uri", action="append", default=[], dest="redirect_uris")
         create.add_argument(
             "--post-logout-redirect-uri", action="append", default=[], dest="post_logout_redirect_uris"
+        )
+        create.add_argument("--backchannel-logout-uri", help="Where logout tokens are POSTed (https).")
+        create.add_argument(
+            "--backchannel-logout-session-required", action="store_true", help="Logout tokens must carry sid."
         )
         create.add_argument("--origin", action="append", default=[], dest="allowed_origins")
         create.add_argument("--scope", action="append", default=[], dest="allowed_scopes")
@@ -90,6 +95,7 @@ class Command(BaseCommand):
             client_id=client_id,
             skip_authorization=first_party,
             require_second_factor=require_second_factor,
+            backchannel_logout_session_required=options["backchannel_logout_session_required"],
             **{
                 key: options[key]
                 for key in (
@@ -99,6 +105,7 @@ class Command(BaseCommand):
                     "allowed_scopes",
                     "access_token_lifetime",
                     "algorithm",
+                    "backchannel_logout_uri",
                 )
             },
         )

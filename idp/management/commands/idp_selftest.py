@@ -75,6 +75,11 @@ class Command(BaseCommand):
             help="registered for the first client",
         )
         parser.add_argument(
+            "--backchannel-logout-uri",
+            default=defaults.backchannel_logout_uri,
+            help="registered for the first client; --plan backchannel listens there for logout tokens",
+        )
+        parser.add_argument(
             "--approve-button",
             metavar="NAME_OR_LABEL",
             help="the consent (and sign-out confirmation) button to press, by name, id or label, "
@@ -113,7 +118,8 @@ class Command(BaseCommand):
             "--plan",
             choices=[*PLANS, "all"],
             default="all",
-            help="all: the three OpenID Foundation plans; device: RFC 8628 (run on its own)",
+            help="all: the three OpenID Foundation plans; backchannel: Back-Channel Logout (run on its "
+            "own: the provider must reach --backchannel-logout-uri); device: RFC 8628 (run on its own)",
         )
         parser.add_argument("--only", metavar="MODULE_ID", help="run a single module")
         parser.add_argument(
@@ -154,6 +160,7 @@ class Command(BaseCommand):
             password=options["password"],
             redirect_uri=options["redirect_uri"],
             post_logout_redirect_uri=options["post_logout_redirect_uri"],
+            backchannel_logout_uri=options["backchannel_logout_uri"],
             device_client_id=options["device_client_id"],
             device_client_secret=options["device_client_secret"],
             slow=options["slow"],

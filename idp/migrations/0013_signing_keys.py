@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('idp', '0010_merge_device_grant_and_subjects'),
+        ('idp', '0012_passkeys'),
     ]
 
     operations = [

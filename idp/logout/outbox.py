@@ -1,0 +1,123 @@
+"""The logout outbox: logout tokens owed, and one delivery pass with retries, backoff and audit events."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from django.db import connections, transaction
+from django.utils import timezone
+
+from ..audit import Event, record
+from ..conf import idp_settings
+from ..subjects import sub_for
+from .models import LogoutDelivery
+from .tokens import make_logout_token
+from .transport import DeliveryError, post_logout_token, private_targets_allowed
+
+logger = logging.getLogger("idp.logout")
+MAX_DELAY = 3600
+# A worker takes rows for this long: another worker skips them meanwhile; a crashed one's come back.
+LEASE = timedelta(minutes=2)
+
+
+def enqueue_logouts(*, user, sid: str, clients) -> int:
+    """Owe each of ``clients`` with a back-channel logout URI a logout token for ``user``'s session
+    ``sid``; return how many. Run in the transaction that ends the session: both happen, or neither.
+
+    Once that commits, ``deliver_soon`` makes the first attempts at once, beside the response
+    (``IDP['BACKCHANNEL_LOGOUT_DELIVER_AT_ONCE']``); the worker makes the retries.
+    """
+    rows = [
+        LogoutDelivery(application=client, user=user, sub=sub_for(user, client), sid=sid)
+        for client in clients
+        if client.backchannel_logout_uri
+    ]
+    LogoutDelivery.objects.bulk_create(rows)
+    pks = [row.pk for row in rows if row.pk is not None]
+    if pks and idp_settings.BACKCHANNEL_LOGOUT_DELIVER_AT_ONCE:
+        transaction.on_commit(lambda: deliver_soon(pks))
+    return len(rows)
+
+
+def deliver_soon(pks: list[int]) -> threading.Thread:
+    """First attempts for these rows in a thread of their own: nobody waits for a relying party."""
+
+    def run() -> None:
+        try:
+            for row in _claim(pks, timezone.now()):
+                attempt(row)
+        except Exception:  # the worker retries; a thread must not die loudly mid-request
+            logger.exception("Back-channel logout: first attempt failed; the worker will retry")
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name="idp-logout-delivery", daemon=True)
+    thread.start()
+    return thread
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failure: ``BACKCHANNEL_LOGOUT_RETRY_DELAY`` doubling, to an hour."""
+    base = max(1, int(idp_settings.BACKCHANNEL_LOGOUT_RETRY_DELAY))
+    return timedelta(seconds=min(MAX_DELAY, base * 2 ** max(0, attempts - 1)))
+
+
+def _claim(pks, now) -> list[LogoutDelivery]:
+    """Take those of ``pks`` still due, each by one conditional UPDATE (moving it a lease ahead): of two
+    workers, or a worker and ``deliver_soon``, exactly one gets each row, on any database."""
+    due = LogoutDelivery.objects.filter(delivered__isnull=True, given_up__isnull=True, next_attempt__lte=now)
+    taken = [pk for pk in pks if due.filter(pk=pk).update(next_attempt=now + LEASE)]
+    return list(LogoutDelivery.objects.select_related("application").filter(pk__in=taken).order_by("pk"))
+
+
+def _claim_due(limit: int, now) -> list[LogoutDelivery]:
+    """Take up to ``limit`` due rows for this worker."""
+    due = LogoutDelivery.objects.filter(delivered__isnull=True, given_up__isnull=True, next_attempt__lte=now)
+    return _claim(list(due.order_by("next_attempt", "pk").values_list("pk", flat=True)[:limit]), now)
+
+
+def attempt(row: LogoutDelivery, *, now=None) -> bool:
+    """Sign a fresh logout token and POST it once; record the outcome (and give up after the last try)."""
+    now = now or timezone.now()
+    client = row.application
+    row.attempts += 1
+    details = {"sid": row.sid, "attempt": row.attempts}
+    try:
+        if not client.backchannel_logout_uri:
+            raise DeliveryError("the client has no back-channel logout URI any more")
+        if not client.is_active:
+            raise DeliveryError("the client is disabled")
+        token = make_logout_token(client_id=client.client_id, sub=row.sub, sid=row.sid)
+        status = post_logout_token(
+            client.backchannel_logout_uri,
+            token,
+            allow_private=private_targets_allowed(),
+            timeout=float(idp_settings.BACKCHANNEL_LOGOUT_TIMEOUT),
+        )
+    except DeliveryError as exc:
+        row.last_error = str(exc)[:255]
+        final = row.attempts >= int(idp_settings.BACKCHANNEL_LOGOUT_MAX_ATTEMPTS) or not (
+            client.backchannel_logout_uri and client.is_active
+        )
+        if final:
+            row.given_up = now
+        else:
+            row.next_attempt = now + retry_delay(row.attempts)
+        row.save(update_fields=["attempts", "last_error", "given_up", "next_attempt"])
+        record(Event.LOGOUT_ATTEMPT_FAILED, client=client, error=row.last_error, **details)
+        if final:
+            record(Event.LOGOUT_GAVE_UP, client=client, error=row.last_error, **details)
+        return False
+    row.delivered, row.last_error = now, ""
+    row.save(update_fields=["attempts", "last_error", "delivered"])
+    record(Event.LOGOUT_DELIVERED, client=client, status=status, **details)
+    return True
+
+
+def deliver_due(*, limit: int = 100) -> tuple[int, int]:
+    """One pass over the due logout tokens: (delivered, failed) attempts."""
+    rows = _claim_due(limit, timezone.now())
+    delivered = sum(attempt(row) for row in rows)
+    return delivered, len(rows) - delivered

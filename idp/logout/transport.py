@@ -1,0 +1,103 @@
+"""The one outbound request: a logout token POSTed to a registered URI, to a checked address, no redirects."""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+from urllib.parse import urlencode, urlsplit
+
+from ..conf import idp_settings, is_loopback_url
+
+USER_AGENT = "django-idp back-channel logout"
+
+
+class DeliveryError(Exception):
+    """The logout token was not accepted; the message says why (no secrets, no response bodies)."""
+
+
+def private_targets_allowed() -> bool:
+    """``IDP['BACKCHANNEL_LOGOUT_ALLOW_PRIVATE']``; unset, only when the issuer is on loopback."""
+    allowed = idp_settings.BACKCHANNEL_LOGOUT_ALLOW_PRIVATE
+    return is_loopback_url(idp_settings.ISSUER) if allowed is None else bool(allowed)
+
+
+def checked_addresses(host: str, port: int, *, allow_private: bool) -> list[str]:
+    """Every address ``host`` resolves to, each refused unless public (or ``allow_private``).
+
+    All are checked and the connection goes to one of them, never to a second lookup's answer: a
+    name that resolves to a public address once and a private one next (DNS rebinding) gains nothing.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise DeliveryError(f"cannot resolve {host}") from exc
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise DeliveryError(f"cannot resolve {host}")
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        mapped = getattr(ip, "ipv4_mapped", None)
+        public = (mapped or ip).is_global and not (mapped or ip).is_multicast
+        if not public and not allow_private:
+            raise DeliveryError(f"{host} resolves to a non-public address ({ip})")
+    return addresses
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, host, port, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host, port, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+        self._tls = ssl.create_default_context()
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)  # the name's certificate
+
+
+def post_logout_token(uri: str, token: str, *, allow_private: bool, timeout: float) -> int:
+    """POST ``logout_token=token`` (form-encoded) to ``uri``; the status of a 2xx answer, else DeliveryError.
+
+    Only http(s); http only to loopback (as registration allows); redirects are not followed (a 3xx
+    is a failure); ``timeout`` bounds connecting and each read.
+    """
+    parts = urlsplit(uri)
+    scheme = parts.scheme.lower()
+    loopback_http = scheme == "http" and is_loopback_url(uri)
+    if not parts.hostname or not (scheme == "https" or loopback_http):
+        raise DeliveryError("not an https URI")
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError as exc:
+        raise DeliveryError("invalid port") from exc
+    addresses = checked_addresses(parts.hostname, port, allow_private=allow_private)
+    connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(parts.hostname, port, address=addresses[0], timeout=timeout)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    body = urlencode({"logout_token": token})
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "User-Agent": USER_AGENT,
+        "Cache-Control": "no-store",
+    }
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(4096)
+    except (OSError, http.client.HTTPException) as exc:
+        raise DeliveryError(f"{type(exc).__name__} talking to {parts.hostname}") from exc
+    finally:
+        connection.close()
+    if not 200 <= response.status < 300:
+        raise DeliveryError(f"answered HTTP {response.status}")
+    return response.status
