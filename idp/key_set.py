@@ -188,7 +188,7 @@ def build_key_set(
     stored RS256 key is active. Every key is published but revoked ones, configured ones included.
     """
     revoked = {key.kid for key in stored if key.state == "revoked"}
-    signers: dict[str, Signer] = {}
+    signers: dict[str, Signer | None] = {}
     problems: list[str] = []
     published: dict[str, dict] = {}
     for key in stored:

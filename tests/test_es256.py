@@ -3,6 +3,7 @@
 import json
 import warnings
 
+import authlib.deprecate  # noqa: F401  (installs authlib's "always" filter before ours below)
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
