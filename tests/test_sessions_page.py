@@ -171,3 +171,10 @@ def test_the_admin_ends_a_persons_session(admin_client, person, web_client):
 )  # fmt: skip
 def test_user_agents_are_described_in_a_few_words(user_agent, expected):
     assert describe_user_agent(user_agent) == expected
+
+
+def test_a_forwarded_address_that_is_not_one_is_not_stored(person, settings):
+    settings.IDP = {**getattr(settings, "IDP", {}), "TRUSTED_PROXIES": 1}
+    client = Client(HTTP_X_FORWARDED_FOR="not-an-address")
+    client.post("/login", {"username": "carol", "password": "correct horse battery"})
+    assert BrowserSession.objects.get().ip_address is None

@@ -27,6 +27,9 @@ FOR_PEOPLE = {
     "tos_uri",
     "subject_type",
     "sector_identifier",
+    "backchannel_logout_uri",
+    "backchannel_logout_session_required",
+    "logout_ends_offline_access",
 }
 # The kind's label on the "what kind is it?" page, and the fields its add form shows: idp/admin/clients.py.
 KINDS = {
