@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import time
 from datetime import timedelta
@@ -28,6 +29,13 @@ def _session_store(session_key: str | None):
     return import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
 
 
+def _valid_address(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None  # a proxy's header that is not an address
+
+
 def start_browser_session(request: HttpRequest, *, user) -> BrowserSession:
     """A sign-in: keep this browser's sid when it is the same person signing in again, else a new one."""
     sid = request.session.get(SID_KEY)
@@ -47,7 +55,7 @@ def start_browser_session(request: HttpRequest, *, user) -> BrowserSession:
         sid=secrets.token_urlsafe(32),
         user=user,
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
-        ip_address=client_address(request),
+        ip_address=_valid_address(client_address(request)),
         **fields,
     )
     request.session[SID_KEY] = row.sid

@@ -29,6 +29,9 @@ FOR_PEOPLE = {
     "subject_type",
     "sector_identifier",
     "algorithm",  # id_token_signed_response_alg
+    "backchannel_logout_uri",
+    "backchannel_logout_session_required",
+    "logout_ends_offline_access",
 }
 # The kind's label on the "what kind is it?" page, and the fields its add form shows: idp/admin/clients.py.
 KINDS = {
