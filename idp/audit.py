@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
 from typing import Any
@@ -32,9 +33,18 @@ def client_address(request) -> str | None:
     proxies = int(idp_settings.TRUSTED_PROXIES or 0)
     if proxies > 0:
         forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= proxies:
+        if len(forwarded) >= proxies and _is_address(forwarded[-proxies]):
             return forwarded[-proxies]
     return meta.get("REMOTE_ADDR") or None
+
+
+def _is_address(value: str) -> bool:
+    """Whether ``value`` is an IPv4 or IPv6 address: what a proxy forwards, and what an inet column holds."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def record(

@@ -149,3 +149,21 @@ def test_audit_events_name_the_same_address_as_lockouts_behind_a_proxy(rf, setti
     request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9")
     event = record(Event.SIGN_IN_FAILED, request=request)
     assert event.ip_address == "203.0.113.9" == client_ip(request)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("forwarded", ["not-an-address", "203.0.113.9:443", "\x00", "1.2.3.4, bad value"])
+def test_a_forwarded_value_that_is_not_an_address_is_a_wrong_password_not_a_500(client, settings, forwarded):
+    """Behind a trusted proxy, a sign-in with junk in X-Forwarded-For was a 500 on PostgreSQL (the
+    audit and lockout rows' inet column refused it): the address falls back to the peer's."""
+    from idp.models import AuditEvent
+
+    settings.IDP = {**settings.IDP, "TRUSTED_PROXIES": 1}
+    response = client.post(
+        "/login",
+        {"username": "nobody", "password": "wrong"},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+    assert response.status_code == 200
+    assert AuditEvent.objects.get(event="sign_in_failed").ip_address == "10.0.0.1"
