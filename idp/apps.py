@@ -17,6 +17,7 @@ class IdpConfig(AppConfig):
         from oauth2_provider.models import get_application_model
 
         from . import accounts, audit, checks, discovery, install_checks, logs  # noqa: F401  (checks register)
+        from .mfa import checks as mfa_checks  # noqa: F401  (checks register)
         from .sessions import on_user_logged_in
         from .subjects import ensure_subject
 

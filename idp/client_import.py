@@ -19,6 +19,7 @@ PLAIN_FIELDS: dict[str, tuple[str, Any]] = {
     "is_verified": ("is_verified", False),
     "is_resource_server": ("is_resource_server", False),
     "allow_nonce_instead_of_pkce": ("allow_nonce_instead_of_pkce", False),
+    "require_second_factor": ("require_second_factor", False),
     "logo_uri": ("logo_uri", ""),
     "client_uri": ("client_uri", ""),
     "policy_uri": ("policy_uri", ""),

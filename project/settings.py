@@ -218,7 +218,8 @@ AXES_USERNAME_CALLABLE = "idp.backends.lockout_username"
 AXES_CLIENT_IP_CALLABLE = "idp.backends.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "idp/lockout.html"
-AXES_SENSITIVE_PARAMETERS = ["username", "password"]
+# The second step's codes too: a wrong recovery code may be one character off a real one.
+AXES_SENSITIVE_PARAMETERS = ["username", "password", "code", "recovery_code"]
 
 LOGIN_URL = "idp:login"
 LOGIN_REDIRECT_URL = "idp:home"

@@ -223,3 +223,21 @@ def test_mfa_needs_two_kinds_of_factor():
     assert acr.with_mfa(["hwk", "pin"]) == ["hwk", "pin", "mfa"]
     assert acr.with_mfa(["hwk", "user"]) == ["hwk", "user"]
     assert acr.with_mfa(["pwd", "pwd"]) == ["pwd"]
+
+
+def test_a_device_client_requiring_a_second_factor_steps_up_before_its_consent_page(
+    client, user, device_client
+):
+    from tests.test_flow_device import start
+
+    device_client.require_second_factor = True
+    device_client.save()
+    _, secret = enroll_totp(user)
+    code = start(client, device_client).json()["user_code"]
+    client.force_login(user)
+    response = client.post("/device", {"user_code": code})
+    assert response.status_code == 302 and response["Location"].startswith("/login/verify?next=")
+    back = follow_step_up(client, response, secret)
+    assert client.get(back).status_code == 200
+    page = client.post("/device", {"user_code": code})
+    assert page.templates[0].name == "idp/device_consent.html"

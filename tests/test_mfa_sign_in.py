@@ -99,3 +99,51 @@ def test_enrollment_is_audited_and_notifies(client, user):
     assert any("Authenticator" in m.body or "factor" in m.body for m in mail.outbox)
     # Never shown again.
     assert client.get("/account/security/totp/setup")["Location"] == "/account/security"
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
+def test_step_up_never_redirects_off_site(client, user, next_url):
+    _, secret = enroll_totp(user)
+    client.force_login(user)
+    response = client.post(
+        "/login/verify", {"method": "totp", "code": pyotp.TOTP(secret).now(), "next": next_url}
+    )
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_pending_sign_in_never_redirects_off_site(client, user):
+    _, secret = enroll_totp(user)
+    password_step(client, next="https://evil.example/")
+    response = client.post("/login/verify", {"method": "totp", "code": pyotp.TOTP(secret).now()})
+    assert response["Location"] == "/"
+
+
+def test_step_up_for_a_person_without_a_factor_leads_to_enrollment(client, user):
+    client.force_login(user)
+    response = client.get("/login/verify", {"next": "/account/apps"})
+    assert response["Location"] == "/account/security?next=%2Faccount%2Fapps"
+
+
+def test_garbage_codes_are_a_failed_attempt_not_an_error(client, user):
+    enroll_totp(user)
+    recovery.replace_codes(user)
+    password_step(client)
+    for data in [
+        {"method": "totp", "code": "\x00" * 9},
+        {"method": "recovery", "recovery_code": "é" * 30},
+        {"method": "x"},
+    ]:
+        assert client.post("/login/verify", data).status_code == 400
+    assert "_auth_user_id" not in client.session
+
+
+def test_wrong_codes_are_not_kept_by_the_lockout_records(client, user):
+    from axes.models import AccessAttempt
+
+    enroll_totp(user)
+    recovery.replace_codes(user)
+    password_step(client)
+    client.post("/login/verify", {"method": "recovery", "recovery_code": "ABCD-EFGH-JKMN-PQRT"})
+    client.post("/login/verify", {"method": "totp", "code": "314159"})
+    stored = " ".join(AccessAttempt.objects.values_list("post_data", flat=True))
+    assert "ABCD" not in stored and "314159" not in stored and "recovery_code" in stored

@@ -48,6 +48,7 @@ def _kind_fieldsets(kind: str, *, adding: bool) -> list:
     if setup.signs_in_people:
         # A device's consent page is never skipped (RFC 8628 §5.4: remote phishing).
         policy += ["allowed_scopes"] if setup.device else ["allowed_scopes", "skip_authorization"]
+        policy.append("require_second_factor")
     if setup.redirects:  # a pairwise sector comes from the redirect URIs' host
         policy += ["subject_type", "sector_identifier"]
     policy.append("access_token_lifetime")

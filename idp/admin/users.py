@@ -9,6 +9,8 @@ from django.contrib.auth.models import Group
 
 from ..accounts import changes_by
 from ..audit import Event, record
+from ..mfa.factors import FACTOR_KINDS
+from ..mfa.flow import reset_factors
 from .common import ChangesByOperatorMixin, HttpsUrlsMixin
 
 # Who may grant administrative power: superusers only. Changing them is recorded.
@@ -24,8 +26,25 @@ class IdpUserAdminMixin(ChangesByOperatorMixin):
     django.contrib.auth.admin.UserAdmin)``); ``IdpUserAdmin`` is that, for Django's fields.
     """
 
+    actions = ["reset_second_factors"]
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("idp_subject")
+
+    @admin.display(description="second factors")
+    def second_factors(self, obj) -> str:
+        held = [kind.name for kind in FACTOR_KINDS if obj is not None and obj.pk and kind.held_by(obj)]
+        return ", ".join(held) or "none"
+
+    @admin.action(description="Reset second factors (each person is told by email)", permissions=["change"])
+    def reset_second_factors(self, request, queryset):
+        """Remove every factor of the selected people (a lost phone): audited, each person notified."""
+        done = 0
+        for person in queryset:
+            if not _outranks(person, request.user):
+                reset_factors(person, actor=request.user, request=request)
+                done += 1
+        self.message_user(request, f"Second factors reset for {done} of {queryset.count()} selected.")
 
     @admin.display(description="public subject identifier")
     def subject(self, obj) -> str:
@@ -33,7 +52,7 @@ class IdpUserAdminMixin(ChangesByOperatorMixin):
         return subject.value if subject is not None else "(made when first needed)"
 
     def get_readonly_fields(self, request, obj=None):
-        fields = (*super().get_readonly_fields(request, obj), "subject")
+        fields = (*super().get_readonly_fields(request, obj), "subject", "second_factors")
         if not request.user.is_superuser:
             fields += PRIVILEGE_FIELDS
         return fields
@@ -87,7 +106,7 @@ class IdpUserAdmin(IdpUserAdminMixin, HttpsUrlsMixin, DjangoUserAdmin):
     """Django's user admin with idp's rules and the subject identifier, for Django's own user model."""
 
     list_display = (*DjangoUserAdmin.list_display, "subject")
-    fieldsets = (*DjangoUserAdmin.fieldsets, ("OpenID Connect", {"fields": ("subject",)}))
+    fieldsets = (*DjangoUserAdmin.fieldsets, ("OpenID Connect", {"fields": ("subject", "second_factors")}))
 
 
 class IdpGroupAdmin(GroupAdmin):

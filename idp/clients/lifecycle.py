@@ -30,6 +30,7 @@ PLAIN_FIELDS = (
     "is_verified",
     "is_resource_server",
     "allow_nonce_instead_of_pkce",
+    "require_second_factor",
     "logo_uri",
     "client_uri",
     "policy_uri",

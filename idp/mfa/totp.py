@@ -84,7 +84,7 @@ def verify_code(device: TotpDevice, code: str, *, now: float | None = None) -> b
     cannot both succeed.
     """
     code = _normalised(code)
-    if len(code) != DIGITS or not code.isdigit():
+    if len(code) != DIGITS or not (code.isascii() and code.isdigit()):  # full-width digits are isdigit()
         return False
     secret = unseal(device.sealed_secret)
     if secret is None:

@@ -9,9 +9,10 @@ expired or used, or one guess too many (§5.1), is a message on the same page.
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -28,6 +29,7 @@ from ..client_auth import basic_credentials
 from ..conf import idp_settings
 from ..device.approval import CodeProblem, answer, check_user_code
 from ..device.protocol import IdpDeviceAuthorizationEndpoint
+from ..mfa.stepup import step_up_for, step_up_url
 from ..presentation import client_card, describe_scopes
 from .tokens import FormEndpointMixin, challenge_for_client_authentication, oauth_error
 
@@ -152,6 +154,10 @@ def device_page(request: HttpRequest) -> HttpResponse:
     grant, problem, wait = check_user_code(request, typed)
     if problem is not None:
         return _code_page(request, code=typed, problem=problem, wait=wait, status=429 if wait else 200)
+    if needed := step_up_for(request, client=grant.application, claims_request=None):
+        # The client or the site requires a second factor: give it (or add one), then this code again.
+        back = f"{request.path}?{urlencode({'user_code': typed})}"
+        return HttpResponseRedirect(step_up_url(needed, next_url=back))
     pages = _shown_pages(request)
     name = secrets.token_urlsafe(16)
     pages[name] = [grant.pk, str(request.user.pk)]

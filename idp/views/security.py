@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from ..audit import Event
 from ..mfa import recovery, totp
 from ..mfa.factors import factor_count, has_second_factor, remove_all_factors
-from ..mfa.flow import fresh_sign_in_required, record_factor_change, safe_next
+from ..mfa.flow import finish_sign_in, fresh_sign_in_required, record_factor_change, safe_next
 from ..mfa.models import TotpDevice
 from ..sessions import authentication_methods
 
@@ -94,8 +94,6 @@ def totp_setup(request):
                 request, request.user, event=Event.FACTOR_ADDED, detail={"kind": "totp", "name": device.name}
             )
             # The person just proved they hold the app, in a session signed in with the password.
-            from ..mfa.flow import finish_sign_in
-
             finish_sign_in(request, request.user, methods=["otp"])
             codes = recovery.replace_codes(request.user) if recovery.remaining(request.user) == 0 else None
             if codes:

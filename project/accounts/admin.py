@@ -17,7 +17,7 @@ class UserAdmin(IdpUserAdminMixin, HttpsUrlsMixin, DjangoUserAdmin):
     search_fields = ("username", "email", "first_name", "last_name", "idp_subject__value")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        ("OpenID Connect", {"fields": ("subject", "email_verified", "updated_at")}),
+        ("OpenID Connect", {"fields": ("subject", "second_factors", "email_verified", "updated_at")}),
         (
             "Profile claims",
             {

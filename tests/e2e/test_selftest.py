@@ -184,3 +184,10 @@ def test_device_plan_passes_against_our_provider(live_idp, tmp_path):
         "2 passed, 0 failed",
     ], explain(run, live_idp)
     assert "alice-demo-password" not in run.stdout + run.stderr
+
+
+def test_acr_module_passes_with_the_advertised_acr_values(live_idp, tmp_path):
+    """Issue 17: the provider returns a requested acr, so the module is PASS, not WARN."""
+    module = "oidcc-ensure-request-with-acr-values-succeeds"
+    run = run_selftest(live_idp, tmp_path, "--only", module)
+    assert run.stdout.splitlines() == [f"PASS {module}", "1 passed, 0 failed"], explain(run, live_idp)

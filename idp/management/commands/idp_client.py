@@ -19,6 +19,7 @@ def _describe(client) -> dict:
         "kind": client.kind,
         "active": client.is_active,
         "first_party": client.skip_authorization,
+        "require_second_factor": client.require_second_factor,
         "redirect_uris": client.redirect_uris.split(),
         "allowed_scopes": client.allowed_scopes.split(),
         "access_token_lifetime": client.access_token_lifetime,
@@ -44,6 +45,9 @@ class Command(BaseCommand):
         create.add_argument("--origin", action="append", default=[], dest="allowed_origins")
         create.add_argument("--scope", action="append", default=[], dest="allowed_scopes")
         create.add_argument("--first-party", action="store_true", help="Skip the consent page.")
+        create.add_argument(
+            "--require-second-factor", action="store_true", help="People must give a second factor."
+        )
         create.add_argument("--access-token-lifetime", type=int, help="Seconds (300 to 86400).")
         sub.add_parser("list", help="List the clients.")
         rotate = sub.add_parser("rotate-secret", help="Give a client a new secret, printed once.")
@@ -74,12 +78,13 @@ class Command(BaseCommand):
             raise CommandError(f"No client with client_id {client_id!r}.")
         return client
 
-    def do_create(self, *, kind, name, client_id, first_party, **options) -> dict:
+    def do_create(self, *, kind, name, client_id, first_party, require_second_factor, **options) -> dict:
         client, secret = create_client(
             kind=kind,
             name=name,
             client_id=client_id,
             skip_authorization=first_party,
+            require_second_factor=require_second_factor,
             **{
                 key: options[key]
                 for key in (
