@@ -125,3 +125,18 @@ def test_device_poll_query_counts(client, logged_in, device_client):
         "INSERT idp_auditevent",
         "RELEASE",
     ]
+
+
+def test_silent_authorization_with_satisfied_acr_values_is_the_same_five(logged_in, web_client):
+    """acr_values the session already satisfies, and a client's second-factor policy, cost no query:
+    amr is in the session, the policy on the client row already read."""
+    from idp.mfa.acr import SFA
+
+    authorize(logged_in, web_client)
+    _verifier, challenge = pkce_pair()
+    with CaptureQueriesContext(connection) as ctx:
+        response = logged_in.get(
+            "/authorize", authorize_params(web_client, challenge=challenge, acr_values=SFA)
+        )
+    assert response.status_code == 302 and "code=" in response["Location"]
+    assert len(statements(ctx)) == 5

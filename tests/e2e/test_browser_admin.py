@@ -21,6 +21,7 @@ FOR_PEOPLE = {
     "allowed_scopes",
     "skip_authorization",
     "is_verified",
+    "require_second_factor",
     "logo_uri",
     "client_uri",
     "policy_uri",
