@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from idp.mfa import acr, factors, flow
+from idp.mfa import acr, factors, flow, recovery
 from idp.mfa.passkey_models import Passkey
 from idp.models import AuditEvent
 from idp.sessions import AUTH_TIME_KEY, authentication_methods
@@ -288,10 +288,13 @@ def test_removing_a_passkey_after_a_fresh_sign_in(client, person_with_passkey, m
     user, key = person_with_passkey
     assert passkey_sign_in(client, key, mode="passwordless").status_code == 200
     passkey = Passkey.objects.get(user=user)
+    recovery.replace_codes(user)
     response = client.post(reverse("idp:passkey-remove", args=[passkey.pk]))
     assert response.status_code == 302 and response["Location"] == reverse("idp:account-security")
     assert not Passkey.objects.exists()
-    assert AuditEvent.objects.get(event=Event.FACTOR_REMOVED).details["kind"] == "passkey"
+    details = AuditEvent.objects.get(event=Event.FACTOR_REMOVED).details
+    assert details == {"kind": "passkey", "passkey": passkey.pk, "name": "Laptop", "user": user.username}
+    assert recovery.remaining(user) == 0  # a backup of no factor is gone with the last one
     assert not factors.has_second_factor(user)
 
 

@@ -263,3 +263,26 @@ def test_malformed_answers_are_refused_not_raised(credential):
     passkeys.registration_options(request, user)
     with pytest.raises(passkeys.PasskeyRefused):
         passkeys.register(request, user, credential=credential, name="x")
+
+
+def test_a_deactivated_persons_passkey_signs_nobody_in():
+    user = UserFactory()
+    key, _ = enrolled(user)
+    user.is_active = False
+    user.save()
+    request = a_request()
+    options = passkeys.authentication_options(request)
+    with pytest.raises(passkeys.PasskeyRefused) as refused:
+        passkeys.authenticate(request, credential=key.get(options))
+    assert refused.value.reason == "inactive_account"
+
+
+def test_a_user_handle_that_names_someone_else_is_refused():
+    user = UserFactory()
+    key, _ = enrolled(user)
+    key.user_handle = passkeys.user_handle(UserFactory())
+    request = a_request()
+    options = passkeys.authentication_options(request)
+    with pytest.raises(passkeys.PasskeyRefused) as refused:
+        passkeys.authenticate(request, credential=key.get(options))
+    assert refused.value.reason == "user_handle_mismatch"

@@ -153,7 +153,7 @@ def authenticate(request, *, credential: Any, user=None) -> Assertion:
         parsed = parse_authentication_credential_json(credential)
     except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
         raise PasskeyRefused("malformed_response", user=user) from exc
-    passkey = Passkey.objects.select_related("user").filter(credential_id=parsed.id).first()
+    passkey = Passkey.objects.select_related("user__idp_subject").filter(credential_id=parsed.id).first()
     if passkey is None:
         raise PasskeyRefused("unknown_passkey", user=user)
     if user is not None and passkey.user_id != user.pk:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -71,12 +73,14 @@ def _message(reason: str) -> str:
 
 
 def _json_login_required(view):
+    """Like ``login_required``, but a JSON 401 instead of a redirect to the sign-in page."""
+
+    @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return _error("login_required", _("Sign in first."), status=401)
         return view(request, *args, **kwargs)
 
-    wrapped.__doc__ = view.__doc__
     return wrapped
 
 
@@ -164,11 +168,12 @@ def authenticate_finish(request):
     try:
         body = _body(request)
         mode, user = _ceremony_user(request, body)
-        assertion = passkeys.authenticate(request, credential=body.get("credential"), user=user)
     except BadInput as exc:
         return _error("invalid_request", str(exc))
+    try:
+        assertion = passkeys.authenticate(request, credential=body.get("credential"), user=user)
     except passkeys.PasskeyRefused as refused:
-        return _refused(request, refused, ceremony=mode if "mode" in locals() else "sign_in")
+        return _refused(request, refused, ceremony=mode)
     next_url = body.get("next") if isinstance(body.get("next"), str) and body.get("next") else None
     url = flow.finish_sign_in(request, assertion.passkey.user, methods=assertion.amr, next_url=next_url)
     return JsonResponse({"redirect": url})
@@ -201,11 +206,12 @@ def remove(request, passkey_id: int):
     if response := _step_up_needed(request):
         return response
     passkey = get_object_or_404(Passkey, pk=passkey_id, user=request.user)
-    if _is_last_factor(request.user, passkey) and flow.fresh_sign_in_required(request):
-        return _sign_in_again(request)
     last = _is_last_factor(request.user, passkey)
+    if last and flow.fresh_sign_in_required(request):
+        return _sign_in_again(request)
+    detail = _detail(passkey)
     passkey.delete()
-    flow.record_factor_change(request, request.user, event=Event.FACTOR_REMOVED, detail=_detail(passkey))
+    flow.record_factor_change(request, request.user, event=Event.FACTOR_REMOVED, detail=detail)
     if last:  # recovery codes are a backup of a second factor, not one on their own
         recovery.RecoveryCode.objects.filter(user=request.user).delete()
     messages.success(request, _("Passkey “%(name)s” removed.") % {"name": passkey.name})
@@ -223,6 +229,4 @@ def _detail(passkey: Passkey) -> dict:
 
 
 def _security_url() -> str:
-    from django.urls import reverse
-
     return reverse("idp:account-security")

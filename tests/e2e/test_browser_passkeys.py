@@ -43,7 +43,7 @@ NO_AUTOFILL = (
 
 
 @contextmanager
-def browser_page(chromium, *, autofill: bool = False, holding: list[dict] = ()):
+def passkey_page(chromium, *, autofill: bool = False, holding: list[dict] = ()):
     """A fresh context with one virtual platform authenticator (holding ``holding``); console errors fail."""
     context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
     context.set_default_timeout(15_000)
@@ -102,10 +102,10 @@ def sign_out(page, idp) -> None:
 
 
 def test_enroll_a_passkey_then_sign_in_with_it_alone_and_as_second_factor(chromium, passkey_idp):
-    with browser_page(chromium) as page:
+    with passkey_page(chromium) as page:
         held = enroll_and_sign_in(page, passkey_idp)
     # Autofill: the login page's conditional request, answered by the passkey the person picks.
-    with browser_page(chromium, autofill=True, holding=held) as page:
+    with passkey_page(chromium, autofill=True, holding=held) as page:
         url, verifier = authorization_url(passkey_idp, WEB[0])
         query = to_the_app(page, lambda: page.goto(url))
         claims = id_token_claims(passkey_idp, query["code"], verifier)
@@ -161,7 +161,7 @@ def enroll_and_sign_in(page, idp) -> list[dict]:
 
 
 def test_without_a_passkey_the_person_is_told_what_happened(chromium, passkey_idp):
-    with browser_page(chromium) as page:
+    with passkey_page(chromium) as page:
         page.goto(f"{passkey_idp.base_url}/login")
         page.get_by_role("button", name="Sign in with a passkey").click()
         expect(page.get_by_role("alert")).to_contain_text("no passkey for this site was found on this device")
@@ -169,3 +169,11 @@ def test_without_a_passkey_the_person_is_told_what_happened(chromium, passkey_id
         # The password still works on the same page (bob has no second factor).
         sign_in(page, "bob", "bob-demo-password")
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def test_on_an_ip_address_host_the_passkey_button_stays_hidden(browser_page, live_idp):
+    """An IP address cannot be an RP ID: the sign-in page offers the password only, with no error."""
+    browser_page.goto(f"{live_idp.base_url}/login")
+    expect(browser_page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
+    expect(browser_page.get_by_role("button", name="Sign in with a passkey")).to_be_hidden()
+    expect(browser_page.get_by_role("alert")).to_have_count(0)

@@ -215,7 +215,8 @@
 
   document.querySelectorAll("[data-passkeys]").forEach(function (root) {
     if (!supported) {
-      showStatus(root, root.dataset.passkeyQuiet === "true" ? "" : root.dataset.msgUnsupported);
+      var why = onIpAddress ? root.dataset.msgInsecure : root.dataset.msgUnsupported;
+      showStatus(root, root.dataset.passkeyQuiet === "true" ? "" : why);
       return;
     }
     reveal(root);
