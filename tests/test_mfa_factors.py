@@ -153,6 +153,13 @@ def test_rename_is_audited_and_notified(client, user):
     assert mail.outbox[-1].to == ["alice@example.com"]
 
 
+def test_a_change_is_confirmed_once_on_the_page(client, user):
+    device, secret = enroll_totp(user, now=time.time() - 60)
+    signed_in_with_totp(client, user, secret)
+    page = client.post(f"/account/security/totp/{device.pk}/rename", {"name": "Old phone"}, follow=True)
+    assert page.content.count(b'<p class="message') == 1
+
+
 def test_removing_the_last_factor_needs_a_fresh_sign_in(client, user):
     device, secret = enroll_totp(user, now=time.time() - 60)
     recovery.replace_codes(user)
