@@ -21,3 +21,19 @@ def test_the_admin_sign_in_does_not_skip_the_second_factor(client, user):
     follow = client.get("/admin/login/?next=/admin/")
     assert follow.status_code == 302 and follow["Location"].startswith("/login?")
     assert AMR_KEY not in client.session
+
+
+@pytest.mark.parametrize("name", ["Phone\x00", "x" * 100_000, "\ufeff\u202e"])
+def test_hostile_device_names_are_not_a_server_error(client, user, name):
+    client.force_login(user)
+    response = client.post("/account/security/totp", {"name": name})
+    assert response.status_code == 302
+    device, _secret = enroll_totp(user)
+    client.force_login(user)
+    session = client.session
+    session[AMR_KEY] = ["pwd", "otp", "mfa"]
+    session.save()
+    response = client.post(f"/account/security/totp/{device.pk}/rename", {"name": name})
+    assert response.status_code == 302
+    device.refresh_from_db()
+    assert "\x00" not in device.name and len(device.name) <= 64
