@@ -37,3 +37,27 @@ def test_hostile_device_names_are_not_a_server_error(client, user, name):
     assert response.status_code == 302
     device.refresh_from_db()
     assert "\x00" not in device.name and len(device.name) <= 64
+
+
+@pytest.mark.parametrize("superuser", [False, True])
+def test_an_operator_cannot_reset_their_own_factors_in_the_admin(user, superuser):
+    """That would turn two-step sign-in off without the fresh sign-in /account/security asks for."""
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    from idp.mfa.factors import has_second_factor
+    from tests.factories import UserFactory
+
+    operator = UserFactory(username="helpdesk", is_staff=True, is_superuser=superuser)
+    operator.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="accounts", codename__in=["view_user", "change_user"]
+        )
+    )
+    enroll_totp(operator)
+    browser = Client()
+    browser.force_login(operator)
+    browser.post(
+        "/admin/accounts/user/", {"action": "reset_second_factors", "_selected_action": [operator.pk]}
+    )
+    assert has_second_factor(operator)
