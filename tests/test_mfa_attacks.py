@@ -1,5 +1,7 @@
 """A second reviewer's attacks on the second step: other ways in, hostile input, replays."""
 
+import time
+
 import pytest
 
 from idp.sessions import AMR_KEY
@@ -61,3 +63,38 @@ def test_an_operator_cannot_reset_their_own_factors_in_the_admin(user, superuser
         "/admin/accounts/user/", {"action": "reset_second_factors", "_selected_action": [operator.pk]}
     )
     assert has_second_factor(operator)
+
+
+def test_signing_in_to_ones_own_account_does_not_reset_the_count_against_another(client, user, settings):
+    """With the password of alice, mallory guesses codes and signs in as herself between rounds."""
+    from tests.factories import UserFactory
+
+    settings.AXES_FAILURE_LIMIT = 3
+    UserFactory(username="mallory")
+    enroll_totp(user)
+    for _ in range(2):
+        client.post("/login", {"username": "alice", "password": PASSWORD})
+        client.post("/login/verify", {"method": "totp", "code": "000000"})
+        own = client.post("/login", {"username": "mallory", "password": PASSWORD})
+        assert own.status_code == 302 and client.session["_auth_user_id"]
+        client.post("/logout")
+    # Two wrong codes and one more: alice's account is locked from this address.
+    client.post("/login", {"username": "alice", "password": PASSWORD})
+    assert client.post("/login/verify", {"method": "totp", "code": "000000"}).status_code == 429
+
+
+def test_a_finished_sign_in_still_clears_the_persons_own_failures(client, user, settings):
+    import pyotp
+
+    settings.AXES_FAILURE_LIMIT = 3
+    _, secret = enroll_totp(user, now=time.time() - 60)
+    client.post("/login", {"username": "alice", "password": PASSWORD})
+    for _ in range(2):
+        client.post("/login/verify", {"method": "totp", "code": "000000"})
+    assert (
+        client.post("/login/verify", {"method": "totp", "code": pyotp.TOTP(secret).now()}).status_code == 302
+    )
+    client.post("/logout")
+    client.post("/login", {"username": "alice", "password": PASSWORD})
+    for _ in range(2):
+        assert client.post("/login/verify", {"method": "totp", "code": "000000"}).status_code == 400
