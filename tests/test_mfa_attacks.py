@@ -98,3 +98,42 @@ def test_a_finished_sign_in_still_clears_the_persons_own_failures(client, user, 
     client.post("/login", {"username": "alice", "password": PASSWORD})
     for _ in range(2):
         assert client.post("/login/verify", {"method": "totp", "code": "000000"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "acr_query",
+    [
+        {"values": 5},
+        {"values": True},
+        {"value": ["x"]},
+        {"values": [None, {}]},
+        {"values": {"a": 1}},
+        7,
+        None,
+    ],
+)
+def test_odd_acr_queries_in_the_claims_parameter_are_not_a_server_error(logged_in, web_client, acr_query):
+    import json
+
+    from tests.conftest import authorize_params, pkce_pair
+
+    _, challenge = pkce_pair()
+    claims = json.dumps({"id_token": {"acr": acr_query}})
+    response = logged_in.get("/authorize", authorize_params(web_client, challenge=challenge, claims=claims))
+    assert response.status_code in (200, 302, 400)
+
+
+@pytest.mark.parametrize("acr_query", [{"values": 5}, {"values": True}, {"value": {}}, 7])
+def test_odd_acr_queries_in_a_forged_consent_post_are_not_a_server_error(logged_in, web_client, acr_query):
+    import json
+
+    from tests.conftest import REDIRECT_URI, pkce_pair
+
+    _, challenge = pkce_pair()
+    data = {
+        "idp_consent": "1", "allow": "1", "client_id": web_client.client_id, "redirect_uri": REDIRECT_URI,
+        "response_type": "code", "scope": "openid", "state": "s", "code_challenge": challenge,
+        "code_challenge_method": "S256", "nonce": "n", "claims": json.dumps({"id_token": {"acr": acr_query}}),
+    }  # fmt: skip
+    response = logged_in.post("/authorize", data)
+    assert response.status_code in (302, 400)
