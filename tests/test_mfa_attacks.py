@@ -137,3 +137,22 @@ def test_odd_acr_queries_in_a_forged_consent_post_are_not_a_server_error(logged_
     }  # fmt: skip
     response = logged_in.post("/authorize", data)
     assert response.status_code in (302, 400)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"method": "totp", "code": "12\x003456"},
+        {"method": "recovery", "recovery_code": "ABCD-\x00EFG-HJKM-NPQR"},
+        {"method": "totp\x00", "code": "123456", "next": "/\x00evil"},
+        {"method": "totp", "code": "\uff11\uff12\uff13\uff14\uff15\uff16"},  # full-width digits
+        {"method": "recovery", "recovery_code": "x" * 100_000},
+        {"method": "totp", "code": "9" * 100_000},
+    ],
+)
+def test_hostile_second_step_input_is_a_wrong_code_not_a_server_error(client, user, data):
+    enroll_totp(user)
+    client.post("/login", {"username": "alice", "password": PASSWORD})
+    assert client.post("/login/verify", data).status_code == 400
+    client.force_login(user)  # a step-up: next is read
+    assert client.post("/login/verify", data).status_code == 400
