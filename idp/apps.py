@@ -52,4 +52,7 @@ class IdpConfig(AppConfig):
         if apps.is_installed("axes"):
             from axes.signals import user_locked_out
 
+            from .backends import forgive_own_failures
+
             user_locked_out.connect(audit.on_user_locked_out, dispatch_uid="idp.audit.lockout")
+            user_logged_in.connect(forgive_own_failures, dispatch_uid="idp.backends.forgive_own_failures")

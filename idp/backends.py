@@ -63,3 +63,14 @@ def client_ip(request) -> str:
     from .audit import client_address
 
     return client_address(request) or ""
+
+
+def forgive_own_failures(sender, request, user, **kwargs) -> None:
+    """``user_logged_in``: a finished sign-in (every factor given) clears that account's failures only.
+
+    django-axes' ``AXES_RESET_ON_SUCCESS`` also clears the failures of the whole address: anyone with
+    an account could sign in as themselves between guesses at another's password or codes.
+    """
+    from axes.utils import reset
+
+    reset(username=user.get_username())

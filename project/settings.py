@@ -231,7 +231,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES",
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_CALLABLE = "idp.backends.lockout_username"
 AXES_CLIENT_IP_CALLABLE = "idp.backends.client_ip"
-AXES_RESET_ON_SUCCESS = True
+# Not axes' own reset: it clears the address's failures too, so signing in to one's own account
+# between guesses would reset the count against another. idp clears only the account's own.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "idp/lockout.html"
 # The second step's codes too: a wrong recovery code may be one character off a real one.
 AXES_SENSITIVE_PARAMETERS = ["username", "password", "code", "recovery_code"]

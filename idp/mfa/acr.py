@@ -48,8 +48,9 @@ def requested_acr(*, acr_values: str | None, claims_request: Any) -> tuple[list[
     member = claims_request.get("id_token") if isinstance(claims_request, dict) else None
     query = member.get("acr") if isinstance(member, dict) else None
     if isinstance(query, dict):
-        values = query.get("values") or ([query["value"]] if "value" in query else [])
-        values = [value for value in values if isinstance(value, str)]
+        values = query.get("values") if "values" in query else [query.get("value")]
+        # From a forged consent form as well: only a list of strings is a list of acr values.
+        values = [value for value in values if isinstance(value, str)] if isinstance(values, list) else []
         if values:
             return values, query.get("essential") is True
     return (acr_values or "").split(), False

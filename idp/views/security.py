@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -23,6 +24,12 @@ from ..mfa.models import TotpDevice
 from ..sessions import authentication_methods
 
 SETUP_KEY = "idp_totp_setup"  # the unconfirmed app being set up in this session
+
+
+def _device_name(raw: str | None) -> str:
+    """A name as typed, without control or format characters (NUL breaks PostgreSQL), at most 64 long."""
+    text = "".join(ch for ch in (raw or "")[:1024] if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return " ".join(text.split())[:64]
 
 
 def _page(request) -> HttpResponseRedirect:
@@ -65,7 +72,7 @@ def totp_start(request):
     """Begin adding an authenticator app: a new secret, shown on the setup page until confirmed."""
     if response := _step_up_needed(request):
         return response
-    name = (request.POST.get("name") or "").strip()[:64] or _("Authenticator app")
+    name = _device_name(request.POST.get("name")) or _("Authenticator app")
     TotpDevice.objects.filter(user=request.user, confirmed=False).delete()
     device, _secret = totp.start_enrollment(request.user, name=name)
     request.session[SETUP_KEY] = device.pk
@@ -131,7 +138,7 @@ def totp_rename(request, device_id: int):
     if response := _step_up_needed(request):
         return response
     device = get_object_or_404(TotpDevice, pk=device_id, user=request.user, confirmed=True)
-    name = (request.POST.get("name") or "").strip()[:64]
+    name = _device_name(request.POST.get("name"))
     if name and name != device.name:
         old, device.name = device.name, name
         device.save(update_fields=["name"])
