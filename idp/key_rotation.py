@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,10 +16,11 @@ from .audit import Event, record
 from .conf import idp_settings
 from .key_models import SigningKey
 from .key_set import announce_key_change, current_key_set, public_jwk
-from .key_storage import encrypt_private_key, parse_kek
+from .key_storage import KeyDecryptionError, decrypt_private_key, encrypt_private_key, parse_kek
 from .keys import generate_private_key_pem
 
 State = SigningKey.State
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -27,7 +29,7 @@ class Change:
 
     kid: str
     alg: str
-    change: str  # activated, retired or removed
+    change: str  # activated, retired or removed; "not activated: why" for a key that cannot sign
 
 
 def prepublication_period() -> timedelta:
@@ -104,13 +106,20 @@ def _retire(key: SigningKey, *, now: datetime, actor=None, request=None) -> None
 @transaction.atomic
 def advance_keys(*, now: datetime | None = None) -> list[Change]:
     """The scheduled step (`manage.py idp_keys advance`, with the hourly cleanup): next keys whose
-    time has come become active and the keys they replace retired; retired keys whose every token
-    has expired are removed. Returns the changes, each recorded in the audit log."""
+    time has come become active and the keys they replace retired (not a key the configured KEK
+    cannot decrypt: the replaced one keeps signing); retired keys whose every token has expired are
+    removed. Returns the changes, each recorded in the audit log."""
     now = now or timezone.now()
     changes = []
     keys = list(SigningKey.objects.select_for_update().exclude(state=State.REVOKED).order_by("created"))
     for key in keys:
         if key.state != State.NEXT or key.activates_at > now:
+            continue
+        try:  # stored under another KEK (rotated from a misconfigured shell): signing would stop
+            decrypt_private_key(key.encrypted_private_key, kid=key.kid, alg=key.alg)
+        except KeyDecryptionError as exc:
+            logger.error("Signing key %s not activated: %s", key.kid, exc)
+            changes.append(Change(key.kid, key.alg, f"not activated: {exc}"))
             continue
         for old in keys:
             if old.alg == key.alg and old.state == State.ACTIVE:
@@ -126,7 +135,7 @@ def advance_keys(*, now: datetime | None = None) -> list[Change]:
             key.delete()
             record(Event.KEY_REMOVED, kid=key.kid, alg=key.alg)
             changes.append(Change(key.kid, key.alg, "removed"))
-    if changes:
+    if any(not change.change.startswith("not ") for change in changes):
         announce_key_change()
     return changes
 

@@ -16,6 +16,7 @@ from idp.key_rotation import (
     retention_period,
     rotate_key,
 )
+from idp.key_storage import generate_kek
 from idp.keys import active_key, sign_jwt
 from idp.models import AuditEvent, SigningKey
 from tests.conftest import authorize, exchange, verify_id_token
@@ -180,3 +181,20 @@ def test_sign_jwt_es256_is_verified_by_jwcrypto():
     assert parsed.jose_header["alg"] == "ES256"
     public = jwk.JWK(**SigningKey.objects.get(alg="ES256").public_jwk)
     assert json.loads(jwt.JWT(jwt=token, key=public, algs=["ES256"], check_claims={}).claims) == {"sub": "42"}
+
+
+def test_advance_does_not_activate_a_next_key_it_cannot_decrypt(settings, capsys):
+    """`idp_keys rotate` run in a shell with another key-encryption key (say the development one a
+    loopback issuer generates into var/keys/) stores a key the servers cannot read: activating it
+    would stop every sign-in (503) an hour later. It stays next; the working key keeps signing."""
+    working = active_key().thumbprint()
+    real_kek = settings.IDP["KEY_ENCRYPTION_KEY"]
+    settings.IDP = {**settings.IDP, "KEY_ENCRYPTION_KEY": generate_kek()}
+    unreadable = rotate_key(now=timezone.now() - prepublication_period() - timedelta(seconds=1))
+    settings.IDP = {**settings.IDP, "KEY_ENCRYPTION_KEY": real_kek}
+
+    call_command("idp_keys", "advance")  # the scheduled run, due now
+    unreadable.refresh_from_db()
+    assert unreadable.state == "next"
+    assert kid_of_token(sign_jwt({"sub": "1"})) == working
+    assert "cannot be decrypted" in capsys.readouterr().err

@@ -100,7 +100,11 @@ class Command(BaseCommand):
 
         changes = advance_keys()
         for change in changes:
-            self.stdout.write(f"{change.alg} key {change.kid} {change.change}.")
+            line = f"{change.alg} key {change.kid} {change.change}"
+            if change.change.startswith("not "):
+                self.stderr.write(line)
+            else:
+                self.stdout.write(f"{line}.")
         if not changes:
             self.stdout.write("No key changes due.")
 
