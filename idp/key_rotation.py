@@ -145,7 +145,9 @@ def emergency_rotate(
     *, alg: str = "RS256", actor=None, request=None, now: datetime | None = None
 ) -> SigningKey:
     """A compromised key: a new key of ``alg`` signs at once and the one that signed is withdrawn from
-    JWKS at once (its private key erased; a configured one is hidden by a ``revoked`` row).
+    JWKS at once (its private key erased; a configured one is hidden by a ``revoked`` row), and so is
+    a ``next`` key of ``alg`` waiting to sign: made before the compromise, it is as exposed, and it
+    would replace the new key on schedule. It has signed nothing, so withdrawing it breaks nothing.
 
     What breaks, deliberately: every unexpired ID token the old key signed stops verifying (and stops
     working as an ``id_token_hint``), and a relying party that cached JWKS fails to verify the new
@@ -153,9 +155,12 @@ def emergency_rotate(
     """
     now = now or timezone.now()
     old_kid = _signing_kid(alg)
-    for old in SigningKey.objects.select_for_update().filter(alg=alg, state=State.ACTIVE):
+    for old in SigningKey.objects.select_for_update().filter(alg=alg, state__in=[State.ACTIVE, State.NEXT]):
+        waiting = old.state == State.NEXT  # exposed alike, and `advance` would make it sign
         old.state, old.retires_at, old.encrypted_private_key = State.REVOKED, now, ""
         old.save(update_fields=["state", "retires_at", "encrypted_private_key"])
+        if waiting:
+            record(Event.KEY_REVOKED, actor=actor, request=request, kid=old.kid, alg=alg, was="next")
     if old_kid and not SigningKey.objects.filter(kid=old_kid).exists():  # configured in the environment
         public = current_key_set().public[old_kid].export_public(as_dict=True)
         SigningKey.objects.create(kid=old_kid, alg=alg, state=State.REVOKED, created=now, retires_at=now,

@@ -155,6 +155,21 @@ def test_emergency_rotation_withdraws_the_old_key_at_once(client, tokens):
     assert events(Event.KEY_REVOKED) == [("key_revoked", old_kid), ("key_revoked", new.kid)]
 
 
+def test_emergency_rotation_also_withdraws_a_waiting_next_key(client):
+    """A next key made before the compromise was exposed alike (same database, same KEK), and on its
+    schedule `advance` would retire the emergency key and sign with it. It never signed anything:
+    withdrawing it breaks nothing."""
+    t0 = timezone.now()
+    waiting = rotate_key(now=t0)
+    fresh = emergency_rotate(now=t0 + timedelta(minutes=5))
+    waiting.refresh_from_db()
+    assert waiting.state == "revoked" and waiting.encrypted_private_key == ""
+    assert waiting.kid not in jwks_kids(client)
+    advance_keys(now=waiting.activates_at)
+    assert kid_of_token(sign_jwt({"sub": "1"})) == fresh.kid
+    assert (Event.KEY_REVOKED.value, waiting.kid) in events(Event.KEY_REVOKED)
+
+
 def test_idp_keys_commands_rotate_advance_and_list(capsys):
     call_command("idp_keys", "rotate", "--alg", "ES256")
     out = capsys.readouterr().out
