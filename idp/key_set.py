@@ -219,7 +219,7 @@ def build_key_set(
             signers["RS256"] = _signer(private, kid=kid, alg="RS256")
         published.setdefault(kid, public_jwk(private, alg="RS256"))
     usable = {alg: signer for alg, signer in signers.items() if signer is not None}
-    order = [signer.kid for signer in usable.values()]
+    order = [usable[alg].kid for alg in ALGORITHMS if alg in usable]  # RS256's signer first
     keys = [published[kid] for kid in order] + [jwk_ for kid, jwk_ in published.items() if kid not in order]
     return KeySet(
         signers=usable,

@@ -81,8 +81,9 @@ def load_signing_keys(
         active = ""  # the keys are kept in the database (idp.key_rotation)
     else:
         raise ImproperlyConfigured(
-            "No signing key: set IDP_SIGNING_KEY (PEM text) or IDP_SIGNING_KEY_FILE (a path). "
-            "Generate one with `python manage.py idp_keys generate --out FILE`."
+            "No signing key: set IDP_SIGNING_KEY (PEM text) or IDP_SIGNING_KEY_FILE (a path), generated "
+            "with `python manage.py idp_keys generate --out FILE`; or IDP_KEY_ENCRYPTION_KEY (from "
+            "`idp_keys kek`) to keep keys in the database, then run `idp_keys rotate`."
         )
     retired_files = [Path(p) for p in retired_paths if p]
     if dev_dir is not None and (dev_dir / "retired").is_dir():

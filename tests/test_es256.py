@@ -31,6 +31,8 @@ def test_discovery_advertises_es256_once_an_es256_key_is_active(client):
     assert advertised(client) == ["RS256"]
     rotate_key(alg="ES256")
     assert advertised(client) == ["RS256", "ES256"]
+    # JWKS lists the RS256 signing key first (OIDC's default), then the ES256 one.
+    assert [key["alg"] for key in client.get("/.well-known/jwks.json").json()["keys"]] == ["RS256", "ES256"]
 
 
 def test_an_es256_client_gets_id_tokens_an_independent_library_verifies(client, user):
