@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,10 +16,11 @@ from .audit import Event, record
 from .conf import idp_settings
 from .key_models import SigningKey
 from .key_set import announce_key_change, current_key_set, public_jwk
-from .key_storage import encrypt_private_key, parse_kek
+from .key_storage import KeyDecryptionError, decrypt_private_key, encrypt_private_key, parse_kek
 from .keys import generate_private_key_pem
 
 State = SigningKey.State
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -27,7 +29,7 @@ class Change:
 
     kid: str
     alg: str
-    change: str  # activated, retired or removed
+    change: str  # activated, retired or removed; "not activated: why" for a key that cannot sign
 
 
 def prepublication_period() -> timedelta:
@@ -104,13 +106,20 @@ def _retire(key: SigningKey, *, now: datetime, actor=None, request=None) -> None
 @transaction.atomic
 def advance_keys(*, now: datetime | None = None) -> list[Change]:
     """The scheduled step (`manage.py idp_keys advance`, with the hourly cleanup): next keys whose
-    time has come become active and the keys they replace retired; retired keys whose every token
-    has expired are removed. Returns the changes, each recorded in the audit log."""
+    time has come become active and the keys they replace retired (not a key the configured KEK
+    cannot decrypt: the replaced one keeps signing); retired keys whose every token has expired are
+    removed. Returns the changes, each recorded in the audit log."""
     now = now or timezone.now()
     changes = []
     keys = list(SigningKey.objects.select_for_update().exclude(state=State.REVOKED).order_by("created"))
     for key in keys:
         if key.state != State.NEXT or key.activates_at > now:
+            continue
+        try:  # stored under another KEK (rotated from a misconfigured shell): signing would stop
+            decrypt_private_key(key.encrypted_private_key, kid=key.kid, alg=key.alg)
+        except KeyDecryptionError as exc:
+            logger.error("Signing key %s not activated: %s", key.kid, exc)
+            changes.append(Change(key.kid, key.alg, f"not activated: {exc}"))
             continue
         for old in keys:
             if old.alg == key.alg and old.state == State.ACTIVE:
@@ -126,7 +135,7 @@ def advance_keys(*, now: datetime | None = None) -> list[Change]:
             key.delete()
             record(Event.KEY_REMOVED, kid=key.kid, alg=key.alg)
             changes.append(Change(key.kid, key.alg, "removed"))
-    if changes:
+    if any(not change.change.startswith("not ") for change in changes):
         announce_key_change()
     return changes
 
@@ -136,7 +145,9 @@ def emergency_rotate(
     *, alg: str = "RS256", actor=None, request=None, now: datetime | None = None
 ) -> SigningKey:
     """A compromised key: a new key of ``alg`` signs at once and the one that signed is withdrawn from
-    JWKS at once (its private key erased; a configured one is hidden by a ``revoked`` row).
+    JWKS at once (its private key erased; a configured one is hidden by a ``revoked`` row), and so is
+    a ``next`` key of ``alg`` waiting to sign: made before the compromise, it is as exposed, and it
+    would replace the new key on schedule. It has signed nothing, so withdrawing it breaks nothing.
 
     What breaks, deliberately: every unexpired ID token the old key signed stops verifying (and stops
     working as an ``id_token_hint``), and a relying party that cached JWKS fails to verify the new
@@ -144,9 +155,12 @@ def emergency_rotate(
     """
     now = now or timezone.now()
     old_kid = _signing_kid(alg)
-    for old in SigningKey.objects.select_for_update().filter(alg=alg, state=State.ACTIVE):
+    for old in SigningKey.objects.select_for_update().filter(alg=alg, state__in=[State.ACTIVE, State.NEXT]):
+        waiting = old.state == State.NEXT  # exposed alike, and `advance` would make it sign
         old.state, old.retires_at, old.encrypted_private_key = State.REVOKED, now, ""
         old.save(update_fields=["state", "retires_at", "encrypted_private_key"])
+        if waiting:
+            record(Event.KEY_REVOKED, actor=actor, request=request, kid=old.kid, alg=alg, was="next")
     if old_kid and not SigningKey.objects.filter(kid=old_kid).exists():  # configured in the environment
         public = current_key_set().public[old_kid].export_public(as_dict=True)
         SigningKey.objects.create(kid=old_kid, alg=alg, state=State.REVOKED, created=now, retires_at=now,

@@ -26,7 +26,9 @@ ALGORITHMS = ("RS256", "ES256")
 CHECK_INTERVAL = 1.0
 # The version stamp a key change sets in the shared cache (any value: it only has to differ).
 VERSION_KEY = "idp:signing-keys:version"
-# Without a reachable cache, the database is read again this often, in seconds.
+# The database is read again at least this often, in seconds, whatever the version stamp says: without
+# a reachable cache, with a cache each process keeps for itself (LocMem: ``make serve`` without
+# REDIS_URL), or after an announcement the cache lost.
 RELOAD_WITHOUT_CACHE = 30.0
 # Where stored keys appear in JWKS: the signing keys first.
 STATE_ORDER = {"active": 0, "next": 1, "retired": 2, "revoked": 3}
@@ -115,14 +117,15 @@ def _version() -> str | None:
 
 def stored_keys() -> tuple[StoredKey, ...]:
     """The keys in the database as this process last read them: read again when the version stamp in
-    the shared cache changed (looked at no more than once every ``CHECK_INTERVAL`` seconds)."""
+    the shared cache changed (looked at no more than once every ``CHECK_INTERVAL`` seconds), and at
+    least every ``RELOAD_WITHOUT_CACHE`` seconds in any case."""
     global _seen
     seen, now = _seen, time.monotonic()
     if seen.stored is not None and now - seen.checked < CHECK_INTERVAL:
         return seen.stored
     version = _version()
     stale = seen.stored is None or version != seen.version
-    if version is None and now - seen.loaded > RELOAD_WITHOUT_CACHE:
+    if now - seen.loaded >= RELOAD_WITHOUT_CACHE:  # a stamp this process cannot see change
         stale = True
     if not stale:
         _seen = seen._replace(checked=now)
@@ -134,6 +137,8 @@ def stored_keys() -> tuple[StoredKey, ...]:
             return ()
         _seen = seen._replace(checked=now)
         return seen.stored
+    if stored == seen.stored:  # unchanged: keep the object the built key set is keyed on
+        stored = seen.stored
     _seen = _Seen(version, stored, now, now)
     return stored
 

@@ -128,8 +128,10 @@ def jwks_document() -> bytes:
 
 
 def verification_key(kid: str | None) -> jwk.JWK | None:
-    """The published public key with this ``kid`` (active, next or retired; its ``alg`` set), or None."""
-    if not kid:
+    """The published public key with this ``kid`` (active, next or retired; its ``alg`` set), or None.
+
+    ``kid`` comes from an unverified JOSE header: anything that is not a string finds no key."""
+    if not isinstance(kid, str) or not kid:
         return None
     return current_key_set().public.get(kid)
 

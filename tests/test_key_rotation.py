@@ -16,6 +16,7 @@ from idp.key_rotation import (
     retention_period,
     rotate_key,
 )
+from idp.key_storage import generate_kek
 from idp.keys import active_key, sign_jwt
 from idp.models import AuditEvent, SigningKey
 from tests.conftest import authorize, exchange, verify_id_token
@@ -154,6 +155,21 @@ def test_emergency_rotation_withdraws_the_old_key_at_once(client, tokens):
     assert events(Event.KEY_REVOKED) == [("key_revoked", old_kid), ("key_revoked", new.kid)]
 
 
+def test_emergency_rotation_also_withdraws_a_waiting_next_key(client):
+    """A next key made before the compromise was exposed alike (same database, same KEK), and on its
+    schedule `advance` would retire the emergency key and sign with it. It never signed anything:
+    withdrawing it breaks nothing."""
+    t0 = timezone.now()
+    waiting = rotate_key(now=t0)
+    fresh = emergency_rotate(now=t0 + timedelta(minutes=5))
+    waiting.refresh_from_db()
+    assert waiting.state == "revoked" and waiting.encrypted_private_key == ""
+    assert waiting.kid not in jwks_kids(client)
+    advance_keys(now=waiting.activates_at)
+    assert kid_of_token(sign_jwt({"sub": "1"})) == fresh.kid
+    assert (Event.KEY_REVOKED.value, waiting.kid) in events(Event.KEY_REVOKED)
+
+
 def test_idp_keys_commands_rotate_advance_and_list(capsys):
     call_command("idp_keys", "rotate", "--alg", "ES256")
     out = capsys.readouterr().out
@@ -180,3 +196,20 @@ def test_sign_jwt_es256_is_verified_by_jwcrypto():
     assert parsed.jose_header["alg"] == "ES256"
     public = jwk.JWK(**SigningKey.objects.get(alg="ES256").public_jwk)
     assert json.loads(jwt.JWT(jwt=token, key=public, algs=["ES256"], check_claims={}).claims) == {"sub": "42"}
+
+
+def test_advance_does_not_activate_a_next_key_it_cannot_decrypt(settings, capsys):
+    """`idp_keys rotate` run in a shell with another key-encryption key (say the development one a
+    loopback issuer generates into var/keys/) stores a key the servers cannot read: activating it
+    would stop every sign-in (503) an hour later. It stays next; the working key keeps signing."""
+    working = active_key().thumbprint()
+    real_kek = settings.IDP["KEY_ENCRYPTION_KEY"]
+    settings.IDP = {**settings.IDP, "KEY_ENCRYPTION_KEY": generate_kek()}
+    unreadable = rotate_key(now=timezone.now() - prepublication_period() - timedelta(seconds=1))
+    settings.IDP = {**settings.IDP, "KEY_ENCRYPTION_KEY": real_kek}
+
+    call_command("idp_keys", "advance")  # the scheduled run, due now
+    unreadable.refresh_from_db()
+    assert unreadable.state == "next"
+    assert kid_of_token(sign_jwt({"sub": "1"})) == working
+    assert "cannot be decrypted" in capsys.readouterr().err

@@ -78,3 +78,16 @@ def test_readyz_fails_when_no_key_is_active(client, settings):
     response = client.get("/readyz")
     assert response.status_code == 503 and response.json()["checks"]["signing_key"] == "unavailable"
     assert current_key_set().algorithms == ()
+
+
+def test_a_change_without_a_new_version_stamp_is_seen_within_the_reload_interval(clock):
+    """A cache local to each process (``make serve`` without REDIS_URL: two workers, two LocMem
+    caches), or an announcement lost to a cache blip: no stamp changes where this process looks, and
+    it must still read the keys again within ``RELOAD_WITHOUT_CACHE`` seconds, not never."""
+    jwks_document()
+    private = jwk.JWK.from_pem(generate_private_key_pem(alg="ES256").encode())
+    SigningKey.objects.create(
+        kid=private.thumbprint(), alg="ES256", state="active", public_jwk=public_jwk(private, alg="ES256")
+    )  # another process's change; its announcement never reaches this process's cache
+    clock.now += key_set.RELOAD_WITHOUT_CACHE + CHECK_INTERVAL
+    assert private.thumbprint().encode() in jwks_document()

@@ -1,5 +1,8 @@
 """RP-initiated logout: verified requests redirect with state; anything else gets a page, never a redirect."""
 
+import base64
+import json
+
 import pytest
 
 from idp.models import AccessToken
@@ -194,3 +197,16 @@ def test_a_post_logout_uri_that_is_not_a_uri_gets_a_page_not_a_500(logged_in, we
     assert response.status_code == 400
     assert "Location" not in response
     assert "_auth_user_id" in logged_in.session
+
+
+@pytest.mark.parametrize("kid", [["x"], {"a": 1}, 5])
+def test_a_hint_whose_kid_is_not_a_string_gets_a_page_not_a_500(client, web_client, kid):
+    """The ``kid`` of an unverified header is looked up among the published keys: a list or an
+    object (unhashable) must find no key, not raise."""
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    hint = f"{part({'alg': 'RS256', 'kid': kid})}.{part({'aud': web_client.client_id})}.AAAA"
+    response = client.get("/end-session", {"id_token_hint": hint})
+    assert response.status_code == 400

@@ -15,7 +15,8 @@ from idp.keys import generate_private_key_pem, kid_of
 EMERGENCY_WARNING = (
     "EMERGENCY ROTATION: the old {alg} key {kid} is withdrawn from JWKS now. Every unexpired ID token it "
     "signed stops verifying (relying parties sign those people out; id_token_hint logouts with them "
-    "fail), and a relying party that cached JWKS rejects new tokens until it fetches JWKS again."
+    "fail), and a relying party that cached JWKS rejects new tokens until it fetches JWKS again. A next "
+    "{alg} key waiting to sign is withdrawn as well."
 )
 
 
@@ -100,7 +101,11 @@ class Command(BaseCommand):
 
         changes = advance_keys()
         for change in changes:
-            self.stdout.write(f"{change.alg} key {change.kid} {change.change}.")
+            line = f"{change.alg} key {change.kid} {change.change}"
+            if change.change.startswith("not "):
+                self.stderr.write(line)
+            else:
+                self.stdout.write(f"{line}.")
         if not changes:
             self.stdout.write("No key changes due.")
 
