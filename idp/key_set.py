@@ -156,11 +156,6 @@ def forget_built(*, setting: str, **kwargs) -> None:
         _built = None
 
 
-# The stored keys the last key set was built from, and that key set: reused while they are the same
-# object (settings are read only to build; a change to them forgets it, see ``forget_built``).
-_built: tuple[tuple[StoredKey, ...], KeySet] | None = None
-
-
 def announce_key_change() -> None:
     """After the current transaction commits: a new version stamp, so that every process reads the
     keys again within ``CHECK_INTERVAL`` seconds, and this one at once."""

@@ -213,3 +213,16 @@ def test_advance_does_not_activate_a_next_key_it_cannot_decrypt(settings, capsys
     assert unreadable.state == "next"
     assert kid_of_token(sign_jwt({"sub": "1"})) == working
     assert "cannot be decrypted" in capsys.readouterr().err
+
+
+def test_an_emergency_rotation_without_a_terminal_or_yes_rotates_nothing(monkeypatch, capsys):
+    """Under cron (stdin at its end) the confirmation reads nothing: a clear refusal, not a traceback."""
+    import io
+
+    from django.core.management.base import CommandError
+
+    before = active_key().thumbprint()
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with pytest.raises(CommandError, match="Not rotated"):
+        call_command("idp_keys", "rotate", "--emergency")
+    assert active_key().thumbprint() == before and not SigningKey.objects.exists()

@@ -80,7 +80,7 @@ class Command(BaseCommand):
             if emergency:
                 signer = current_key_set().signers.get(alg)
                 self.stderr.write(EMERGENCY_WARNING.format(alg=alg, kid=signer.kid if signer else "(none)"))
-                if not yes and input("Type 'yes' to go on: ").strip() != "yes":
+                if not yes and _confirmation() != "yes":
                     raise CommandError("Not rotated.")
                 key = emergency_rotate(alg=alg)
                 self.stdout.write(f"{key.alg} key {key.kid} signs now.")
@@ -123,3 +123,11 @@ class Command(BaseCommand):
                 f"{when(row['activates_at'])}  {when(row['retires_at'])}  {when(row['removes_at'])}"
             )
         self.stdout.write("(* signs new tokens)")
+
+
+def _confirmation() -> str:
+    """What the operator typed at the prompt; nothing when there is no terminal (cron: pass --yes)."""
+    try:
+        return input("Type 'yes' to go on: ").strip()
+    except EOFError:
+        return ""
