@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,6 +43,9 @@ REGISTER = "register"
 SECOND_FACTOR = "second_factor"
 PASSWORDLESS = "passwordless"
 NAME_MAX_LENGTH = Passkey._meta.get_field("name").max_length
+ID_MAX_LENGTH = Passkey._meta.get_field("credential_id").max_length
+# What a stored credential id can look like: checked before it reaches a query (PostgreSQL refuses NUL).
+_CREDENTIAL_ID = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class PasskeyRefused(Exception):
@@ -153,6 +158,8 @@ def authenticate(request, *, credential: Any, user=None) -> Assertion:
         parsed = parse_authentication_credential_json(credential)
     except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
         raise PasskeyRefused("malformed_response", user=user) from exc
+    if len(parsed.id) > ID_MAX_LENGTH or not _CREDENTIAL_ID.fullmatch(parsed.id):
+        raise PasskeyRefused("malformed_response", user=user)
     passkey = Passkey.objects.select_related("user__idp_subject").filter(credential_id=parsed.id).first()
     if passkey is None:
         raise PasskeyRefused("unknown_passkey", user=user)
@@ -226,8 +233,10 @@ def _take(request, *, purpose: str, user) -> bytes:
 
 
 def clean_name(name: Any) -> str:
-    """A passkey's name as typed, whitespace collapsed and cut to length; "Passkey" when empty."""
-    name = " ".join(str(name or "").split())[:NAME_MAX_LENGTH]
+    """A passkey's name as typed, control characters (NUL) dropped, whitespace collapsed and cut to
+    length; "Passkey" when empty."""
+    name = "".join(char for char in str(name or "") if char.isspace() or unicodedata.category(char) != "Cc")
+    name = " ".join(name.split())[:NAME_MAX_LENGTH]
     return name or "Passkey"
 
 
