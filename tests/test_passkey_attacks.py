@@ -36,3 +36,9 @@ def test_nul_and_control_characters_are_dropped_from_passkey_names(client):
     assert response.status_code == 302
     passkey.refresh_from_db()
     assert passkey.name == "Phone"
+
+
+@pytest.mark.parametrize("name", ["idp:passkey-authenticate-begin", "idp:passkey-authenticate-finish"])
+def test_deeply_nested_json_is_a_400_not_a_500(client, name):
+    response = post_json(client, name, raw=b"[" * 60000)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"

@@ -33,7 +33,7 @@ def _body(request) -> dict:
         raise BadInput(_("The request is too large."))
     try:
         body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested too deep
         raise BadInput(_("The request is not valid JSON.")) from exc
     if not isinstance(body, dict):
         raise BadInput(_("The request must be a JSON object."))
