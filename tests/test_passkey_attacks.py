@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from django.urls import reverse
 
 from idp.mfa.passkey_models import Passkey
+from idp.sessions import AUTH_TIME_KEY
 from tests.factories import UserFactory
-from tests.test_passkey_views import enroll, post_json
+from tests.test_passkey_views import authenticator, enroll, post_json
 
 pytestmark = pytest.mark.django_db
 
@@ -42,3 +45,38 @@ def test_nul_and_control_characters_are_dropped_from_passkey_names(client):
 def test_deeply_nested_json_is_a_400_not_a_500(client, name):
     response = post_json(client, name, raw=b"[" * 60000)
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+def age_session(client, seconds: int) -> None:
+    session = client.session
+    session[AUTH_TIME_KEY] -= seconds
+    session.save()
+
+
+def test_a_passkey_is_added_only_from_a_fresh_sign_in(client):
+    # A passkey signs in on its own and outlives a password change: a stolen or forgotten session
+    # must not be able to add one. The person signs in again first, and comes back to the page.
+    client.force_login(UserFactory())
+    age_session(client, 3600)
+    response = post_json(client, "idp:passkey-register-begin", {"next": "/authorize?client_id=x"})
+    assert response.status_code == 403 and response.json()["error"] == "sign_in_again"
+    security = f"{reverse('idp:account-security')}?{urlencode({'next': '/authorize?client_id=x'})}"
+    assert response.json()["redirect"] == f"{reverse('idp:login')}?{urlencode({'next': security})}"
+    assert "idp_passkey_challenge" not in client.session  # nothing to answer
+
+
+def test_a_registration_begun_fresh_is_not_finished_after_the_sign_in_went_stale(client):
+    client.force_login(UserFactory())
+    options = post_json(client, "idp:passkey-register-begin").json()
+    age_session(client, 3600)
+    credential = authenticator().create(options)
+    response = post_json(client, "idp:passkey-register-finish", {"credential": credential, "name": "x"})
+    assert response.status_code == 403 and response.json()["error"] == "sign_in_again"
+    assert not Passkey.objects.exists()
+
+
+def test_a_fresh_sign_in_adds_a_passkey(client):
+    client.force_login(UserFactory())
+    age_session(client, 60)
+    _, response = enroll(client)
+    assert response.status_code == 200 and Passkey.objects.count() == 1
