@@ -80,3 +80,16 @@ def test_a_fresh_sign_in_adds_a_passkey(client):
     age_session(client, 60)
     _, response = enroll(client)
     assert response.status_code == 200 and Passkey.objects.count() == 1
+
+
+def test_a_credential_given_as_a_deeply_nested_json_string_is_a_400(client):
+    # py_webauthn parses a string credential with json.loads itself and lets RecursionError through.
+    credential = "[" * 60000
+    post_json(client, "idp:passkey-authenticate-begin", {"mode": "passwordless"})
+    body = {"mode": "passwordless", "credential": credential}
+    response = post_json(client, "idp:passkey-authenticate-finish", body)
+    assert response.status_code == 400 and response.json()["error"] == "malformed_response"
+    client.force_login(UserFactory())
+    post_json(client, "idp:passkey-register-begin")
+    response = post_json(client, "idp:passkey-register-finish", {"credential": credential, "name": "x"})
+    assert response.status_code == 400 and response.json()["error"] == "malformed_response"

@@ -109,7 +109,7 @@ def register(request, user, *, credential: Any, name: str) -> Passkey:
     name = clean_name(name)
     rp_id, origin = relying_party()
     try:
-        parsed = parse_registration_credential_json(credential)
+        parsed = parse_registration_credential_json(_as_object(credential))
         verified = verify_registration_response(
             credential=parsed, expected_challenge=challenge, expected_rp_id=rp_id, expected_origin=origin
         )
@@ -155,7 +155,7 @@ def authenticate(request, *, credential: Any, user=None) -> Assertion:
     """
     challenge = _take(request, purpose=SECOND_FACTOR if user is not None else PASSWORDLESS, user=user)
     try:
-        parsed = parse_authentication_credential_json(credential)
+        parsed = parse_authentication_credential_json(_as_object(credential))
     except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
         raise PasskeyRefused("malformed_response", user=user) from exc
     if len(parsed.id) > ID_MAX_LENGTH or not _CREDENTIAL_ID.fullmatch(parsed.id):
@@ -192,6 +192,14 @@ def authenticate(request, *, credential: Any, user=None) -> Assertion:
         raise PasskeyRefused("sign_count_regressed", user=owner, passkey=passkey)
     passkey.sign_count = verified.new_sign_count
     return Assertion(passkey=passkey, user_verified=verified.user_verified)
+
+
+def _as_object(credential: Any) -> dict:
+    """The credential as the page sends it, a JSON object: a string would be parsed again by the
+    library, which lets ``RecursionError`` through (a 500) on deep nesting."""
+    if not isinstance(credential, dict):
+        raise ValueError("the credential is not a JSON object")
+    return credential
 
 
 def _descriptors(user) -> list[PublicKeyCredentialDescriptor]:
