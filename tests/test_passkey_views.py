@@ -300,10 +300,10 @@ def test_removing_a_passkey_after_a_fresh_sign_in(client, person_with_passkey, m
 
 def test_removing_one_of_two_passkeys_needs_no_fresh_sign_in(enrolled):
     user, _, client = enrolled
+    enroll(client, name="Second")  # adding one needs a fresh sign-in, removing one of two does not
     session = client.session
     session[AUTH_TIME_KEY] -= 3600
     session.save()
-    enroll(client, name="Second")
     passkey = Passkey.objects.get(user=user, name="Laptop")
     assert client.post(reverse("idp:passkey-remove", args=[passkey.pk]))["Location"] == reverse(
         "idp:account-security"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,6 +43,9 @@ REGISTER = "register"
 SECOND_FACTOR = "second_factor"
 PASSWORDLESS = "passwordless"
 NAME_MAX_LENGTH = Passkey._meta.get_field("name").max_length
+ID_MAX_LENGTH = Passkey._meta.get_field("credential_id").max_length
+# What a stored credential id can look like: checked before it reaches a query (PostgreSQL refuses NUL).
+_CREDENTIAL_ID = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class PasskeyRefused(Exception):
@@ -104,7 +109,7 @@ def register(request, user, *, credential: Any, name: str) -> Passkey:
     name = clean_name(name)
     rp_id, origin = relying_party()
     try:
-        parsed = parse_registration_credential_json(credential)
+        parsed = parse_registration_credential_json(_as_object(credential))
         verified = verify_registration_response(
             credential=parsed, expected_challenge=challenge, expected_rp_id=rp_id, expected_origin=origin
         )
@@ -150,9 +155,11 @@ def authenticate(request, *, credential: Any, user=None) -> Assertion:
     """
     challenge = _take(request, purpose=SECOND_FACTOR if user is not None else PASSWORDLESS, user=user)
     try:
-        parsed = parse_authentication_credential_json(credential)
+        parsed = parse_authentication_credential_json(_as_object(credential))
     except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
         raise PasskeyRefused("malformed_response", user=user) from exc
+    if len(parsed.id) > ID_MAX_LENGTH or not _CREDENTIAL_ID.fullmatch(parsed.id):
+        raise PasskeyRefused("malformed_response", user=user)
     passkey = Passkey.objects.select_related("user__idp_subject").filter(credential_id=parsed.id).first()
     if passkey is None:
         raise PasskeyRefused("unknown_passkey", user=user)
@@ -185,6 +192,14 @@ def authenticate(request, *, credential: Any, user=None) -> Assertion:
         raise PasskeyRefused("sign_count_regressed", user=owner, passkey=passkey)
     passkey.sign_count = verified.new_sign_count
     return Assertion(passkey=passkey, user_verified=verified.user_verified)
+
+
+def _as_object(credential: Any) -> dict:
+    """The credential as the page sends it, a JSON object: a string would be parsed again by the
+    library, which lets ``RecursionError`` through (a 500) on deep nesting."""
+    if not isinstance(credential, dict):
+        raise ValueError("the credential is not a JSON object")
+    return credential
 
 
 def _descriptors(user) -> list[PublicKeyCredentialDescriptor]:
@@ -226,8 +241,10 @@ def _take(request, *, purpose: str, user) -> bytes:
 
 
 def clean_name(name: Any) -> str:
-    """A passkey's name as typed, whitespace collapsed and cut to length; "Passkey" when empty."""
-    name = " ".join(str(name or "").split())[:NAME_MAX_LENGTH]
+    """A passkey's name as typed, control characters (NUL) dropped, whitespace collapsed and cut to
+    length; "Passkey" when empty."""
+    name = "".join(char for char in str(name or "") if char.isspace() or unicodedata.category(char) != "Cc")
+    name = " ".join(name.split())[:NAME_MAX_LENGTH]
     return name or "Passkey"
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -33,7 +35,7 @@ def _body(request) -> dict:
         raise BadInput(_("The request is too large."))
     try:
         body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested too deep
         raise BadInput(_("The request is not valid JSON.")) from exc
     if not isinstance(body, dict):
         raise BadInput(_("The request must be a JSON object."))
@@ -72,6 +74,22 @@ def _message(reason: str) -> str:
     return _("The passkey could not be verified. Try again, or use another way to sign in.")
 
 
+def _sign_in_again_json(request, *, next_url) -> JsonResponse:
+    """Like ``_sign_in_again``, for the browser's script: sign in, then back here (and on to ``next``)."""
+    back = _security_url()
+    if isinstance(next_url, str) and next_url:
+        back = f"{back}?{urlencode({'next': next_url})}"
+    messages.info(request, _("Sign in again to confirm this change."))
+    return JsonResponse(
+        {
+            "error": "sign_in_again",
+            "message": _("Sign in again to confirm this change."),
+            "redirect": f"{reverse('idp:login')}?{urlencode({REDIRECT_FIELD_NAME: back})}",
+        },
+        status=403,
+    )
+
+
 def _json_login_required(view):
     """Like ``login_required``, but a JSON 401 instead of a redirect to the sign-in page."""
 
@@ -101,7 +119,11 @@ def _ceremony_user(request, body: dict):
 @require_POST
 @_json_login_required
 def register_begin(request):
-    """Registration options for the signed-in person's new passkey (the challenge kept in the session)."""
+    """Registration options for the signed-in person's new passkey (the challenge kept in the session).
+
+    A passkey signs in on its own and outlives a password change, so it is added only from a fresh
+    sign-in (as removing the last factor): a stolen or forgotten session cannot plant one.
+    """
     if response := _step_up_needed(request):
         return JsonResponse(
             {
@@ -111,6 +133,12 @@ def register_begin(request):
             },
             status=403,
         )
+    try:
+        body = _body(request)
+    except BadInput as exc:
+        return _error("invalid_request", str(exc))
+    if flow.fresh_sign_in_required(request):
+        return _sign_in_again_json(request, next_url=body.get("next"))
     return JsonResponse(passkeys.registration_options(request, request.user))
 
 
@@ -119,6 +147,8 @@ def register_begin(request):
 @_json_login_required
 def register_finish(request):
     """Verify the new passkey, store it, audit and notify; where to go next."""
+    if flow.fresh_sign_in_required(request):  # begun fresh, but the sign-in went stale since
+        return _sign_in_again_json(request, next_url=None)
     try:
         body = _body(request)
         passkey = passkeys.register(

@@ -138,7 +138,7 @@
       var name = form.querySelector("input[name=name]");
       var next = form.querySelector("input[name=next]");
       button.disabled = true;
-      post(form.dataset.beginUrl, csrfOf(root))
+      post(form.dataset.beginUrl, csrfOf(root), { next: next ? next.value : "" })
         .then(function (options) { return navigator.credentials.create({ publicKey: creationOptions(options) }); })
         .then(function (credential) {
           return post(form.dataset.finishUrl, csrfOf(root), {
