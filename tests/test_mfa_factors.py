@@ -1,6 +1,7 @@
 """TOTP (window, reuse, skew, sealing), recovery codes (hashed, single use), factor pages, admin reset."""
 
 import time
+from urllib.parse import urlencode
 
 import pyotp
 import pytest
@@ -270,3 +271,24 @@ def test_the_policy_setting_is_checked(settings, policy, ids):
 
     settings.IDP = {**getattr(settings, "IDP", {}), "REQUIRE_SECOND_FACTOR": policy}
     assert [message.id for message in check_second_factor_policy(None)] == ids
+
+
+def test_adding_an_app_needs_a_fresh_sign_in(client, user):
+    """A new factor is a new way in: an old (or stolen) session cannot add one; the person signs in
+    again and comes back to the page, and from there to the app that asked."""
+    client.force_login(user)
+    session = client.session
+    session["idp_auth_time"] -= 600
+    session.save()
+    response = client.post("/account/security/totp", {"name": "Mine", "next": "/authorize?client_id=x"})
+    assert response.status_code == 302
+    assert response["Location"] == "/login?" + urlencode(
+        {"next": "/account/security?" + urlencode({"next": "/authorize?client_id=x"})}
+    )
+    assert not TotpDevice.objects.filter(user=user).exists()
+    session = client.session
+    session["idp_auth_time"] += 600
+    session.save()
+    response = client.post("/account/security/totp", {"name": "Mine"})
+    assert response["Location"] == "/account/security/totp/setup"
+    assert TotpDevice.objects.filter(user=user, confirmed=False).exists()

@@ -45,9 +45,12 @@ def _step_up_needed(request):
     return None
 
 
-def _sign_in_again(request):
-    """Send the person to sign in again, then back to this page."""
-    query = urlencode({REDIRECT_FIELD_NAME: reverse("idp:account-security")})
+def _sign_in_again(request, *, next_url: str = ""):
+    """Send the person to sign in again, then back to this page (and from there on to ``next_url``)."""
+    back = reverse("idp:account-security")
+    if next_url:
+        back += "?" + urlencode({"next": safe_next(request, next_url)})
+    query = urlencode({REDIRECT_FIELD_NAME: back})
     messages.info(request, _("Sign in again to confirm this change."))
     return HttpResponseRedirect(f"{reverse('idp:login')}?{query}")
 
@@ -72,6 +75,9 @@ def totp_start(request):
     """Begin adding an authenticator app: a new secret, shown on the setup page until confirmed."""
     if response := _step_up_needed(request):
         return response
+    # A new factor is a new way in: only from a fresh sign-in, not from any old or stolen session.
+    if fresh_sign_in_required(request):
+        return _sign_in_again(request, next_url=request.POST.get("next", ""))
     name = _device_name(request.POST.get("name")) or _("Authenticator app")
     TotpDevice.objects.filter(user=request.user, confirmed=False).delete()
     device, _secret = totp.start_enrollment(request.user, name=name)
