@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+
 import pytest
 from django.test import Client
 
+from idp.logout.transport import DeliveryError, post_logout_token
 from idp.session_models import BrowserSession
 from tests.factories import UserFactory
 
@@ -25,3 +30,44 @@ def test_a_hostile_sid_in_the_end_session_address_is_not_found_not_a_500(sid):
     response = browser.post(f"/account/sessions/{sid}/end")
     assert response.status_code == 404
     assert BrowserSession.objects.filter(user=person, ended__isnull=True).count() == 1
+
+
+class SlowRelyingParty:
+    """A relying party that answers a status line, then a header a byte at a time, each well within the
+    per-read timeout: a worker reading it with only per-read timeouts would wait for ever."""
+
+    def __init__(self, *, seconds: float = 8.0, every: float = 0.1):
+        self.seconds, self.every = seconds, every
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}/backchannel"
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+
+    def serve(self) -> None:
+        connection, _ = self.server.accept()
+        with connection:
+            connection.recv(65536)
+            try:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                deadline = time.monotonic() + self.seconds
+                while time.monotonic() < deadline:
+                    connection.sendall(b"a")
+                    time.sleep(self.every)
+                connection.sendall(b"\r\nContent-Length: 0\r\n\r\n")
+            except OSError:
+                pass  # the worker hung up: as it should
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.close()
+        self.thread.join(timeout=10)
+
+
+def test_a_relying_party_dripping_its_answer_cannot_hold_the_worker_past_the_timeout():
+    with SlowRelyingParty() as rp:
+        started = time.monotonic()
+        with pytest.raises(DeliveryError):
+            post_logout_token(rp.url, "a.b.c", allow_private=True, timeout=0.5)
+        assert time.monotonic() - started < 2

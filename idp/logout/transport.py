@@ -6,6 +6,7 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 from urllib.parse import urlencode, urlsplit
 
 from ..conf import idp_settings, is_loopback_url
@@ -46,30 +47,52 @@ def checked_addresses(host: str, port: int, *, allow_private: bool) -> list[str]
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the checked ``address``; ``hang_up()`` (from another thread) ends the exchange."""
+
     def __init__(self, host, port, *, address: str, timeout: float):
         super().__init__(host, port, timeout=timeout)
         self._address = address
+        self._socket: socket.socket | None = None
+        self.hung_up = False
+
+    def _open(self) -> socket.socket:
+        self._socket = socket.create_connection((self._address, self.port), self.timeout)
+        return self._socket
 
     def connect(self):
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._open()
+
+    def hang_up(self) -> None:
+        """Shut the socket down under whatever is reading or writing it: it sees the end of the stream at
+        once (which ``http.client`` may take for a short answer, so ``hung_up`` says it was cut)."""
+        self.hung_up = True
+        try:
+            if self._socket is not None:
+                socket.socket.shutdown(self._socket, socket.SHUT_RDWR)  # not SSLSocket's: no TLS state
+        except OSError:
+            pass  # not connected yet, or already closed
 
 
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+class _PinnedHTTPSConnection(_PinnedHTTPConnection):
+    default_port = 443
+
     def __init__(self, host, port, *, address: str, timeout: float):
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
+        super().__init__(host, port, address=address, timeout=timeout)
         self._tls = ssl.create_default_context()
 
     def connect(self):
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)  # the name's certificate
+        tls = self._tls.wrap_socket(self._open(), server_hostname=self.host, do_handshake_on_connect=False)
+        self._socket = tls  # the TCP socket's descriptor now belongs to it
+        tls.do_handshake()  # the name's certificate
+        self.sock = tls
 
 
 def post_logout_token(uri: str, token: str, *, allow_private: bool, timeout: float) -> int:
     """POST ``logout_token=token`` (form-encoded) to ``uri``; the status of a 2xx answer, else DeliveryError.
 
     Only http(s); http only to loopback (as registration allows); redirects are not followed (a 3xx
-    is a failure); ``timeout`` bounds connecting and each read.
+    is a failure); ``timeout`` bounds the whole exchange, not just each read: a relying party dripping
+    its answer a byte at a time is hung up on when it runs out.
     """
     parts = urlsplit(uri)
     scheme = parts.scheme.lower()
@@ -90,14 +113,22 @@ def post_logout_token(uri: str, token: str, *, allow_private: bool, timeout: flo
         "User-Agent": USER_AGENT,
         "Cache-Control": "no-store",
     }
+    watchdog = threading.Timer(timeout, connection.hang_up)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         response.read(4096)
     except (OSError, http.client.HTTPException) as exc:
+        if connection.hung_up:
+            raise DeliveryError(f"no answer from {parts.hostname} within {timeout:g} s") from exc
         raise DeliveryError(f"{type(exc).__name__} talking to {parts.hostname}") from exc
     finally:
+        watchdog.cancel()
         connection.close()
+    if connection.hung_up:  # the answer was cut short by the watchdog: not an answer
+        raise DeliveryError(f"no answer from {parts.hostname} within {timeout:g} s")
     if not 200 <= response.status < 300:
         raise DeliveryError(f"answered HTTP {response.status}")
     return response.status
