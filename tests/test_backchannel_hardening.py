@@ -9,7 +9,7 @@ import time
 import pytest
 from django.test import Client
 
-from idp.logout.transport import DeliveryError, post_logout_token
+from idp.logout.transport import DeliveryError, checked_addresses, post_logout_token
 from idp.session_models import BrowserSession
 from tests.factories import UserFactory
 
@@ -71,3 +71,33 @@ def test_a_relying_party_dripping_its_answer_cannot_hold_the_worker_past_the_tim
         with pytest.raises(DeliveryError):
             post_logout_token(rp.url, "a.b.c", allow_private=True, timeout=0.5)
         assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::a9fe:a9fe",  # NAT64 (RFC 6052) of 169.254.169.254, the cloud metadata service
+        "64:ff9b::a00:5",  # NAT64 of 10.0.0.5
+        "64:ff9b:1::a00:5",  # the local-use NAT64 prefix (RFC 8215)
+        "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "::a9fe:a9fe",  # IPv4-compatible (deprecated) 169.254.169.254
+        "::ffff:0:a00:5",  # IPv4-translated (RFC 2765) 10.0.0.5
+    ],
+)
+def test_an_ipv6_address_carrying_a_private_ipv4_address_is_refused(monkeypatch, address):
+    def resolve(host, port, *args, **kwargs):
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    with pytest.raises(DeliveryError, match="non-public"):
+        checked_addresses("rp.example.com", 443, allow_private=False)
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::5db8:d822", "2606:2800:220:1:248:1893:25c8:1946"])
+def test_an_ipv6_address_of_a_public_host_is_allowed(monkeypatch, address):
+    def resolve(host, port, *args, **kwargs):
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    assert checked_addresses("rp.example.com", 443, allow_private=False) == [address]

@@ -24,6 +24,26 @@ def private_targets_allowed() -> bool:
     return is_loopback_url(idp_settings.ISSUER) if allowed is None else bool(allowed)
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address a gateway (or the host) reaches: NAT64's
+# well-known prefix (RFC 6052), IPv4-compatible (deprecated) and IPv4-translated (RFC 2765) addresses.
+_LAST_32_BITS_IPV4 = tuple(
+    ipaddress.ip_network(prefix) for prefix in ("64:ff9b::/96", "::/96", "::ffff:0:0:0/96")
+)
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: this network's own translators
+
+
+def is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A global unicast address, judged by the IPv4 address an IPv6 one carries when it carries one."""
+    if ip.version == 6:
+        if ip in _LOCAL_NAT64:
+            return False
+        if ip.ipv4_mapped is not None or ip.sixtofour is not None:
+            ip = ip.ipv4_mapped or ip.sixtofour
+        elif any(ip in network for network in _LAST_32_BITS_IPV4) and int(ip) > 1:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip.is_global and not ip.is_multicast
+
+
 def checked_addresses(host: str, port: int, *, allow_private: bool) -> list[str]:
     """Every address ``host`` resolves to, each refused unless public (or ``allow_private``).
 
@@ -39,9 +59,7 @@ def checked_addresses(host: str, port: int, *, allow_private: bool) -> list[str]
         raise DeliveryError(f"cannot resolve {host}")
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
-        mapped = getattr(ip, "ipv4_mapped", None)
-        public = (mapped or ip).is_global and not (mapped or ip).is_multicast
-        if not public and not allow_private:
+        if not is_public(ip) and not allow_private:
             raise DeliveryError(f"{host} resolves to a non-public address ({ip})")
     return addresses
 
