@@ -5,12 +5,17 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from idp.logout.models import LogoutDelivery
+from idp.logout.outbox import deliver_due
 from idp.logout.transport import DeliveryError, checked_addresses, post_logout_token
 from idp.session_models import BrowserSession
+from tests.backchannel_rp import LogoutReceiver
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +106,29 @@ def test_an_ipv6_address_of_a_public_host_is_allowed(monkeypatch, address):
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
     assert checked_addresses("rp.example.com", 443, allow_private=False) == [address]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_pass_takes_each_row_only_when_it_comes_to_it(web_client):
+    """A pass leases a row as it starts that row's attempt, not its whole batch at once. Each attempt is
+    bounded by the timeout, a batch of them is not (100 unanswering relying parties: over 8 minutes):
+    rows whose two-minute lease ran out before the pass reached them were taken by a second worker (or
+    cron's next ``--once``) and POSTed twice, the first pass then saving over the second's outcome."""
+    due = []
+
+    def look(token: str) -> dict:  # in the relying party, while the pass is on a row: what is still due
+        rows = LogoutDelivery.objects.filter(
+            delivered__isnull=True, given_up__isnull=True, next_attempt__lte=timezone.now()
+        )
+        due.append(sorted(rows.values_list("sid", flat=True)))
+        return {}
+
+    with LogoutReceiver(verify=look) as rp:
+        web_client.backchannel_logout_uri = rp.url
+        web_client.save()
+        earlier = timezone.now() - timedelta(seconds=1)
+        for sid in ("s1", "s2", "s3"):
+            LogoutDelivery.objects.create(application=web_client, sub="x", sid=sid, next_attempt=earlier)
+        assert deliver_due() == (3, 0)
+    assert due == [["s2", "s3"], ["s3"], []]
+    assert LogoutDelivery.objects.filter(delivered__isnull=False, attempts=1).count() == 3
