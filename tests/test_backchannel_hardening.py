@@ -16,6 +16,7 @@ from idp.logout.outbox import deliver_due
 from idp.logout.transport import DeliveryError, checked_addresses, post_logout_token
 from idp.session_models import BrowserSession
 from tests.backchannel_rp import LogoutReceiver
+from tests.conftest import authorize
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +133,27 @@ def test_a_worker_pass_takes_each_row_only_when_it_comes_to_it(web_client):
         assert deliver_due() == (3, 0)
     assert due == [["s2", "s3"], ["s3"], []]
     assert LogoutDelivery.objects.filter(delivered__isnull=False, attempts=1).count() == 3
+
+
+def test_an_operator_still_signed_in_after_changing_their_own_password_gets_a_new_sid(web_client):
+    """The admin keeps an operator signed in after they change their own password (Django's
+    ``update_session_auth_hash``), though the change ended every session of theirs, this one too. The
+    browser kept the ended session's sid: the apps used afterwards were linked to a session that had
+    already ended, so signing out later owed them no logout token."""
+    operator = UserFactory(username="ops", password="correct horse battery", is_staff=True, is_superuser=True)
+    web_client.backchannel_logout_uri = "https://rp.example.com/backchannel"
+    web_client.save()
+    browser = signed_in(operator)
+    old_sid = browser.session["idp_sid"]
+    new_password = "a brand new passphrase 42"
+    response = browser.post(
+        f"/admin/accounts/user/{operator.pk}/password/",
+        {"password1": new_password, "password2": new_password, "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    assert browser.get("/account/sessions").status_code == 200  # still signed in, here
+    authorize(browser, web_client)
+    assert browser.session["idp_sid"] != old_sid
+    assert BrowserSession.objects.get(sid=browser.session["idp_sid"]).ended is None
+    browser.post("/logout")
+    assert LogoutDelivery.objects.filter(application=web_client).count() == 1  # for the app used since

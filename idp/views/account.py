@@ -13,7 +13,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from oauth2_provider.models import get_application_model
 
-from ..browser_sessions import current_sid, end_browser_session, end_sessions_of, live_sessions, touch
+from ..browser_sessions import (
+    current_sid,
+    end_browser_session,
+    end_sessions_of,
+    live_sessions,
+    start_browser_session,
+    touch,
+)
 from ..claims import SCOPES
 from ..consent import revoke_consent
 from ..identifiers import is_identifier
@@ -55,6 +62,9 @@ def profile(request):
 @login_required
 def sessions_page(request):
     """Where the person is signed in: each live browser session, this one first, each with Sign out."""
+    if not current_sid(request):  # signed in before the index, or this session was ended under it
+        start_browser_session(request, user=request.user)
+        request.session.save()  # live_sessions reads the store: it must hold the new sid already
     touch(request)
     current = current_sid(request)
     rows = sorted(live_sessions(request.user), key=lambda row: row.sid != current)
