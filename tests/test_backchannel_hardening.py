@@ -157,3 +157,41 @@ def test_an_operator_still_signed_in_after_changing_their_own_password_gets_a_ne
     assert BrowserSession.objects.get(sid=browser.session["idp_sid"]).ended is None
     browser.post("/logout")
     assert LogoutDelivery.objects.filter(application=web_client).count() == 1  # for the app used since
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ending_many_sessions_at_once_starts_a_bounded_number_of_delivery_threads(
+    web_client, django_capture_on_commit_callbacks
+):
+    """Each ended session started a thread of its own for its first attempts, each holding a database
+    connection while it waited on the relying party: a person who signed in a few hundred times, then
+    pressed "Sign out everywhere", made as many threads and connections at once (PostgreSQL's 100 by
+    default: every other request then failed). Beyond a few, the first attempt is left to the worker."""
+    lock, current, peak = threading.Lock(), [0], [0]
+
+    def slow(token: str) -> dict:
+        with lock:
+            current[0] += 1
+            peak[0] = max(peak[0], current[0])
+        time.sleep(0.5)
+        with lock:
+            current[0] -= 1
+        return {}
+
+    person = UserFactory(username="erin", password="correct horse battery")
+    with LogoutReceiver(verify=slow) as rp:
+        web_client.backchannel_logout_uri = rp.url
+        web_client.save()
+        browsers = [Client() for _ in range(10)]
+        for browser in browsers:
+            browser.force_login(person)
+            authorize(browser, web_client)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = browsers[0].post("/account/sessions/others/end", {"everywhere": "1"})
+        assert response.status_code == 302
+        deadline = time.monotonic() + 15
+        while any(thread.name == "idp-logout-delivery" for thread in threading.enumerate()):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    assert LogoutDelivery.objects.count() == 10  # each owed: delivered, or left to the worker
+    assert 1 <= peak[0] <= 4, peak

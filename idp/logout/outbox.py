@@ -21,6 +21,8 @@ logger = logging.getLogger("idp.logout")
 MAX_DELAY = 3600
 # A worker takes rows for this long: another worker skips them meanwhile; a crashed one's come back.
 LEASE = timedelta(minutes=2)
+AT_ONCE_THREADS = 4  # first-attempt threads running at once in a process (deliver_soon)
+_at_once = threading.BoundedSemaphore(AT_ONCE_THREADS)
 
 
 def enqueue_logouts(*, user, sid: str, clients) -> int:
@@ -42,8 +44,15 @@ def enqueue_logouts(*, user, sid: str, clients) -> int:
     return len(rows)
 
 
-def deliver_soon(pks: list[int]) -> threading.Thread:
-    """First attempts for these rows in a thread of their own: nobody waits for a relying party."""
+def deliver_soon(pks: list[int]) -> threading.Thread | None:
+    """First attempts for these rows in a thread of their own: nobody waits for a relying party.
+
+    At most ``AT_ONCE_THREADS`` such threads (each with a database connection) run in a process; beyond
+    them the rows are left, still due, to the worker (None): ending hundreds of sessions at once must
+    not open hundreds of connections.
+    """
+    if not _at_once.acquire(blocking=False):
+        return None
 
     def run() -> None:
         try:
@@ -53,9 +62,14 @@ def deliver_soon(pks: list[int]) -> threading.Thread:
             logger.exception("Back-channel logout: first attempt failed; the worker will retry")
         finally:
             connections.close_all()
+            _at_once.release()
 
     thread = threading.Thread(target=run, name="idp-logout-delivery", daemon=True)
-    thread.start()
+    try:
+        thread.start()
+    except RuntimeError:  # no thread to be had: the worker will do
+        _at_once.release()
+        return None
     return thread
 
 
