@@ -135,6 +135,9 @@ def end_browser_session(row: BrowserSession, *, reason: str, actor=None, request
         own = request is not None and hasattr(request, "session") and request.session.get(SID_KEY) == row.sid
         if row.session_key and not own:
             _session_store(row.session_key).delete()
+        if own:  # this browser may stay signed in (a password change here): a new sid at its next use
+            for key in (SID_KEY, ROW_KEY, CLIENTS_KEY, SEEN_KEY):
+                request.session.pop(key, None)
         clients = list(row.clients.all())
         revoked = revoke_session_refresh_tokens(
             row.sid, clients=[client for client in clients if client.logout_ends_offline_access]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 
 from django.db import connections, transaction
@@ -20,6 +21,8 @@ logger = logging.getLogger("idp.logout")
 MAX_DELAY = 3600
 # A worker takes rows for this long: another worker skips them meanwhile; a crashed one's come back.
 LEASE = timedelta(minutes=2)
+AT_ONCE_THREADS = 4  # first-attempt threads running at once in a process (deliver_soon)
+_at_once = threading.BoundedSemaphore(AT_ONCE_THREADS)
 
 
 def enqueue_logouts(*, user, sid: str, clients) -> int:
@@ -41,20 +44,32 @@ def enqueue_logouts(*, user, sid: str, clients) -> int:
     return len(rows)
 
 
-def deliver_soon(pks: list[int]) -> threading.Thread:
-    """First attempts for these rows in a thread of their own: nobody waits for a relying party."""
+def deliver_soon(pks: list[int]) -> threading.Thread | None:
+    """First attempts for these rows in a thread of their own: nobody waits for a relying party.
+
+    At most ``AT_ONCE_THREADS`` such threads (each with a database connection) run in a process; beyond
+    them the rows are left, still due, to the worker (None): ending hundreds of sessions at once must
+    not open hundreds of connections.
+    """
+    if not _at_once.acquire(blocking=False):
+        return None
 
     def run() -> None:
         try:
-            for row in _claim(pks, timezone.now()):
+            for row in _claim_each(pks):
                 attempt(row)
         except Exception:  # the worker retries; a thread must not die loudly mid-request
             logger.exception("Back-channel logout: first attempt failed; the worker will retry")
         finally:
             connections.close_all()
+            _at_once.release()
 
     thread = threading.Thread(target=run, name="idp-logout-delivery", daemon=True)
-    thread.start()
+    try:
+        thread.start()
+    except RuntimeError:  # no thread to be had: the worker will do
+        _at_once.release()
+        return None
     return thread
 
 
@@ -68,14 +83,22 @@ def _claim(pks, now) -> list[LogoutDelivery]:
     """Take those of ``pks`` still due, each by one conditional UPDATE (moving it a lease ahead): of two
     workers, or a worker and ``deliver_soon``, exactly one gets each row, on any database."""
     due = LogoutDelivery.objects.filter(delivered__isnull=True, given_up__isnull=True, next_attempt__lte=now)
-    taken = [pk for pk in pks if due.filter(pk=pk).update(next_attempt=now + LEASE)]
+    lease = max(LEASE, timedelta(seconds=2 * float(idp_settings.BACKCHANNEL_LOGOUT_TIMEOUT)))  # > one attempt
+    taken = [pk for pk in pks if due.filter(pk=pk).update(next_attempt=now + lease)]
     return list(LogoutDelivery.objects.select_related("application").filter(pk__in=taken).order_by("pk"))
 
 
-def _claim_due(limit: int, now) -> list[LogoutDelivery]:
-    """Take up to ``limit`` due rows for this worker."""
+def _claim_each(pks) -> Iterator[LogoutDelivery]:
+    """Each of ``pks`` still due, taken just before its attempt: a lease covers one attempt (bounded by
+    the timeout), never a batch of them (unbounded), so it cannot run out while the row waits its turn."""
+    for pk in pks:
+        yield from _claim([pk], timezone.now())
+
+
+def _due_pks(limit: int, now) -> list[int]:
+    """Up to ``limit`` rows due for this worker, oldest first (taken one by one, by ``_claim_each``)."""
     due = LogoutDelivery.objects.filter(delivered__isnull=True, given_up__isnull=True, next_attempt__lte=now)
-    return _claim(list(due.order_by("next_attempt", "pk").values_list("pk", flat=True)[:limit]), now)
+    return list(due.order_by("next_attempt", "pk").values_list("pk", flat=True)[:limit])
 
 
 def attempt(row: LogoutDelivery, *, now=None) -> bool:
@@ -118,6 +141,5 @@ def attempt(row: LogoutDelivery, *, now=None) -> bool:
 
 def deliver_due(*, limit: int = 100) -> tuple[int, int]:
     """One pass over the due logout tokens: (delivered, failed) attempts."""
-    rows = _claim_due(limit, timezone.now())
-    delivered = sum(attempt(row) for row in rows)
-    return delivered, len(rows) - delivered
+    outcomes = [attempt(row) for row in _claim_each(_due_pks(limit, timezone.now()))]
+    return sum(outcomes), len(outcomes) - sum(outcomes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -12,9 +13,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from oauth2_provider.models import get_application_model
 
-from ..browser_sessions import current_sid, end_browser_session, end_sessions_of, live_sessions, touch
+from ..browser_sessions import (
+    current_sid,
+    end_browser_session,
+    end_sessions_of,
+    live_sessions,
+    start_browser_session,
+    touch,
+)
 from ..claims import SCOPES
 from ..consent import revoke_consent
+from ..identifiers import is_identifier
 from ..presentation import client_card, connected_apps, describe_scopes
 from ..session_models import BrowserSession
 from ..user_agents import describe_methods, describe_user_agent
@@ -53,6 +62,9 @@ def profile(request):
 @login_required
 def sessions_page(request):
     """Where the person is signed in: each live browser session, this one first, each with Sign out."""
+    if not current_sid(request):  # signed in before the index, or this session was ended under it
+        start_browser_session(request, user=request.user)
+        request.session.save()  # live_sessions reads the store: it must hold the new sid already
     touch(request)
     current = current_sid(request)
     rows = sorted(live_sessions(request.user), key=lambda row: row.sid != current)
@@ -77,6 +89,8 @@ def sessions_page(request):
 @require_POST
 def end_session(request, sid: str):
     """Sign out one of the person's own sessions (this one: signed out here, as /logout does)."""
+    if not is_identifier(sid, max_length=BrowserSession._meta.get_field("sid").max_length):
+        raise Http404  # a NUL byte would make PostgreSQL refuse the query: a 500
     row = get_object_or_404(BrowserSession, sid=sid, user=request.user, ended__isnull=True)
     if row.sid == current_sid(request):
         logout(request)  # ends the session row, and owes its apps a logout (browser_sessions)
