@@ -381,3 +381,14 @@ def test_token_of_a_deactivated_person_is_invalid_token(client, person_token, us
     user.is_active = False
     user.save()
     assert_challenge(client.get("/api/v1/me", **bearer(person_token)), 401, "invalid_token")
+
+
+def test_updated_since_with_an_offset_postgresql_refuses_is_read_in_utc(client, service, user):
+    """ISO 8601 allows offsets up to ±23:59, PostgreSQL only ±15:59: the fuzzer's
+    ``0474-02-26T20:08:17+19:38`` was a 500 on PostgreSQL. The value is compared in UTC, and one
+    that leaves the calendar in UTC is a 400."""
+    token = service_token(client, service)
+    response = client.get("/api/v1/users", {"updated_since": "0474-02-26T20:08:17+19:38"}, **bearer(token))
+    assert response.status_code == 200 and response.json()["count"] >= 1
+    response = client.get("/api/v1/users", {"updated_since": "0001-01-01T00:00:00+19:00"}, **bearer(token))
+    assert response.status_code == 400 and "updated_since" in response.json()["invalid_params"]

@@ -2,8 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django_filters.fields import IsoDateTimeField
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, in UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO allows."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return value
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as exc:  # before year 1 or after 9999 once in UTC
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """``IsoDateTimeFilter`` with the value in UTC."""
+
+    field_class = UtcIsoDateTimeField
 
 
 class UserFilter(django_filters.FilterSet):
@@ -15,7 +38,7 @@ class UserFilter(django_filters.FilterSet):
 
     username = django_filters.CharFilter(method="filter_field", label="username")
     email = django_filters.CharFilter(method="filter_field", label="email")
-    updated_since = django_filters.IsoDateTimeFilter(method="filter_field", label="updated since")
+    updated_since = UtcIsoDateTimeFilter(method="filter_field", label="updated since")
 
     class Meta:
         model = get_user_model()
