@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import secrets
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.exceptions import ImproperlyConfigured
 
 from .conf import idp_settings
+from .key_files import ensure_key_file
 
 FORMAT = "v1."
 NONCE_BYTES = 12
@@ -30,19 +30,7 @@ def generate_kek() -> str:
 
 def ensure_kek_file(path: Path) -> str:
     """The KEK in ``path``, generating it first (mode 0600) if it is missing: development only."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(generate_kek())
-        try:
-            os.link(tmp, path)  # another process won the race: keep theirs
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return path.read_text().strip()
+    return ensure_key_file(path, generate=generate_kek).strip()
 
 
 def parse_kek(text: str | None) -> bytes:

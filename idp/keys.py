@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -13,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from jwcrypto import jwk
 from jwcrypto.common import base64url_encode
 
+from .key_files import ensure_key_file
 from .key_set import SigningKeyUnavailable, current_key_set
 from .key_set import load_pem as _load
 
@@ -29,23 +29,6 @@ def generate_private_key_pem(*, size: int = KEY_SIZE, alg: str = ALGORITHM) -> s
     else:
         key = jwk.JWK.generate(kty="RSA", size=size)
     return key.export_to_pem(private_key=True, password=None).decode()
-
-
-def ensure_key_file(path: Path) -> str:
-    """Return the PEM in ``path``, generating it first (atomically, mode 0600) if it is missing."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(generate_private_key_pem())
-        try:
-            os.link(tmp, path)  # fails if another process won the race: keep theirs
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return path.read_text()
 
 
 def _normalise_pem(text: str) -> str:
@@ -76,7 +59,7 @@ def load_signing_keys(
         except OSError as exc:
             raise ImproperlyConfigured(f"IDP_SIGNING_KEY_FILE {path!r} cannot be read: {exc}") from exc
     elif dev_dir is not None:
-        active = ensure_key_file(dev_dir / "signing.pem")
+        active = ensure_key_file(dev_dir / "signing.pem", generate=generate_private_key_pem)
     elif not required:
         active = ""  # the keys are kept in the database (idp.key_rotation)
     else:

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from jwcrypto import jwk
 
-from idp.keys import ensure_key_file, generate_private_key_pem, load_signing_keys
+from idp.keys import generate_private_key_pem, load_signing_keys
 
 
 def test_development_key_is_generated_once_and_private(tmp_path):
@@ -50,12 +50,6 @@ def test_malformed_key_fails_clearly():
 def test_unreadable_key_file_fails_clearly(tmp_path):
     with pytest.raises(ImproperlyConfigured, match="cannot be read"):
         load_signing_keys(pem=None, path=str(tmp_path / "missing.pem"), retired_paths=[], dev_dir=None)
-
-
-def test_ensure_key_file_keeps_an_existing_key(tmp_path):
-    path = tmp_path / "k.pem"
-    path.write_text("existing")
-    assert ensure_key_file(path) == "existing"
 
 
 @pytest.mark.django_db
