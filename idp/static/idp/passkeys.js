@@ -48,35 +48,26 @@
     return options;
   }
 
-  function registrationJSON(credential) {
+  // A credential as the server reads it (WebAuthn's JSON form, binary values in base64url): a new one
+  // (registration) carries its attestation and transports, an assertion (sign-in) its authenticator
+  // data, signature and user handle.
+  function credentialJSON(credential) {
     var response = credential.response;
+    var json = { clientDataJSON: toBase64url(response.clientDataJSON) };
+    if (response.attestationObject) {
+      json.attestationObject = toBase64url(response.attestationObject);
+      json.transports = response.getTransports ? response.getTransports() : [];
+    } else {
+      json.authenticatorData = toBase64url(response.authenticatorData);
+      json.signature = toBase64url(response.signature);
+      json.userHandle = toBase64url(response.userHandle);
+    }
     return {
       id: credential.id,
       rawId: toBase64url(credential.rawId),
       type: credential.type,
       authenticatorAttachment: credential.authenticatorAttachment || undefined,
-      response: {
-        clientDataJSON: toBase64url(response.clientDataJSON),
-        attestationObject: toBase64url(response.attestationObject),
-        transports: response.getTransports ? response.getTransports() : []
-      },
-      clientExtensionResults: credential.getClientExtensionResults()
-    };
-  }
-
-  function assertionJSON(credential) {
-    var response = credential.response;
-    return {
-      id: credential.id,
-      rawId: toBase64url(credential.rawId),
-      type: credential.type,
-      authenticatorAttachment: credential.authenticatorAttachment || undefined,
-      response: {
-        clientDataJSON: toBase64url(response.clientDataJSON),
-        authenticatorData: toBase64url(response.authenticatorData),
-        signature: toBase64url(response.signature),
-        userHandle: toBase64url(response.userHandle)
-      },
+      response: json,
       clientExtensionResults: credential.getClientExtensionResults()
     };
   }
@@ -142,7 +133,7 @@
         .then(function (options) { return navigator.credentials.create({ publicKey: creationOptions(options) }); })
         .then(function (credential) {
           return post(form.dataset.finishUrl, csrfOf(root), {
-            credential: registrationJSON(credential), name: name ? name.value : "", next: next ? next.value : ""
+            credential: credentialJSON(credential), name: name ? name.value : "", next: next ? next.value : ""
           });
         })
         .then(function (data) { window.location.assign(data.redirect); })
@@ -173,7 +164,7 @@
       })
       .then(function (credential) {
         return post(root.dataset.finishUrl, csrfOf(root), {
-          mode: mode, credential: assertionJSON(credential), next: next ? next.value : ""
+          mode: mode, credential: credentialJSON(credential), next: next ? next.value : ""
         });
       })
       .then(function (data) { window.location.assign(data.redirect); });
