@@ -79,3 +79,14 @@ def test_staff_who_are_not_superusers_see_the_keys_but_cannot_rotate(viewer):
     assert viewer.get(ROTATE_URL).status_code == 403
     assert viewer.post(ROTATE_URL, {"alg": "ES256"}).status_code == 403
     assert not SigningKey.objects.exists()
+
+
+def test_even_a_superuser_cannot_add_change_or_delete_a_key_in_the_admin(superuser):
+    key = rotate_key()
+    state = key.state
+    assert superuser.get(f"{LIST_URL}add/").status_code == 403
+    assert superuser.post(f"{LIST_URL}{key.pk}/change/", {"state": "revoked"}).status_code == 403
+    assert superuser.get(f"{LIST_URL}{key.pk}/delete/").status_code == 403
+    superuser.post(LIST_URL, {"action": "delete_selected", "_selected_action": [key.pk]})  # not offered
+    key.refresh_from_db()
+    assert key.state == state and SigningKey.objects.count() == 1

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib import admin
 
 from ..models import AuditEvent
+from .common import ReadOnlyAdminMixin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit trail, read-only."""
 
     list_display = ("time", "event", "actor_name", "client_identifier", "ip_address", "details")
@@ -16,12 +17,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ("actor_name", "client_identifier", "ip_address")
     date_hierarchy = "time"
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

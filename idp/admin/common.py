@@ -1,4 +1,5 @@
-"""What several admins share: changes named as the operator's, https for typed URLs, a person filter."""
+"""What several admins share: changes named as the operator's, https for typed URLs, a person filter,
+read-only pages."""
 
 from __future__ import annotations
 
@@ -42,3 +43,16 @@ class HttpsUrlsMixin:
         if isinstance(db_field, models.URLField):
             kwargs.setdefault("assume_scheme", "https")
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class ReadOnlyAdminMixin:
+    """Rows are listed and viewed, never added, changed or deleted through the admin."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from ..key_models import SigningKey
 from ..key_rotation import describe_keys, emergency_rotate, prepublication_period, rotate_key
 from ..key_set import current_key_set
+from .common import ReadOnlyAdminMixin
 
 
 class RotateKeyForm(forms.Form):
@@ -35,7 +36,7 @@ class RotateKeyForm(forms.Form):
 
 
 @admin.register(SigningKey)
-class SigningKeyAdmin(admin.ModelAdmin):
+class SigningKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The keys as operators see them: states and schedule; changed only by rotating."""
 
     list_display = ("kid", "alg", "state", "created", "activates_at", "retires_at", "removes_at")
@@ -43,15 +44,6 @@ class SigningKeyAdmin(admin.ModelAdmin):
     fields = ("kid", "alg", "state", "created", "activates_at", "retires_at", "removes_at", "public_jwk")
     readonly_fields = fields
     change_list_template = "admin/idp/signingkey/change_list.html"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def changelist_view(self, request, extra_context=None):
         context = {
