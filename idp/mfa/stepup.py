@@ -92,6 +92,14 @@ def step_up_error(needed: StepUp, *, prompt: set[str]) -> errors.OAuth2Error | N
     return None
 
 
+def consent_step_up_error(request, *, client, claims_request: Any) -> errors.OAuth2Error | None:
+    """``interaction_required`` when the session answering a consent page is weaker than the request
+    needs, else None: the page is shown only to a strong enough session, so the form is forged or stale."""
+    if step_up_for(request, client=client, claims_request=claims_request) is None:
+        return None
+    return step_up_error(StepUp.VERIFY, prompt={"none"})
+
+
 def step_up_url(needed: StepUp, *, next_url: str) -> str:
     """The page that gives the session what it lacks (the second step, or enrollment), then ``next_url``."""
     page = "idp:login-verify" if needed is StepUp.VERIFY else "idp:account-security"

@@ -28,7 +28,7 @@ from ..claims import requested_claims
 from ..conf import idp_settings
 from ..consent import Outcome, decide, record_consent
 from ..db import lookups
-from ..mfa.stepup import StepUp, step_up_error, step_up_for, step_up_url, with_acr_values
+from ..mfa.stepup import consent_step_up_error, step_up_error, step_up_for, step_up_url, with_acr_values
 from ..presentation import authorization_error_text, client_card, describe_claims, describe_scopes
 from ..sessions import SessionProblem, how_signed_in, session_problem
 
@@ -104,7 +104,9 @@ class IdpAuthorizationView(AuthorizationView):
         if "select_account" in prompt:
             return self.account_choice(application)
         if needed := step_up_for(request, client=application, claims_request=credentials.get("claims")):
-            return self.step_up(needed, credentials, application, prompt=prompt)
+            if error := step_up_error(needed, prompt=prompt):
+                return self.error_response(_redirectable_error(error, credentials), application)
+            return HttpResponseRedirect(step_up_url(needed, next_url=self.authorize_url()))
 
         claims = requested_claims(credentials.get("claims"))
         decision = decide(request.user, application, scopes=scopes, claims=claims, prompt=prompt)
@@ -170,12 +172,6 @@ class IdpAuthorizationView(AuthorizationView):
         """Send the person to sign in again, then back here without what asked for the new sign-in."""
         return redirect_to_login(self.authorize_url(drop=drop), self.get_login_url(), REDIRECT_FIELD_NAME)
 
-    def step_up(self, needed: StepUp, credentials: dict, application, *, prompt: set[str]):
-        """The session is not strong enough: the second step (or enrollment), then this request again."""
-        if error := step_up_error(needed, prompt=prompt):
-            return self.error_response(_redirectable_error(error, credentials), application)
-        return HttpResponseRedirect(step_up_url(needed, next_url=self.authorize_url()))
-
     def account_choice(self, application):
         """``prompt=select_account`` (OIDC Core 3.1.2.1): continue as the signed-in person, or sign in
         as someone else. Either way the request goes on without ``select_account``."""
@@ -223,9 +219,8 @@ class IdpAuthorizationView(AuthorizationView):
         ):
             return self.form_invalid(form)
         self.application = application
-        if step_up_for(self.request, client=application, claims_request=parsed_json(data.get("claims"))):
-            # The page was shown to a strong enough session; this one is not (a forged or stale form).
-            error = step_up_error(StepUp.VERIFY, prompt={"none"})
+        claims_request = parsed_json(data.get("claims"))
+        if error := consent_step_up_error(self.request, client=application, claims_request=claims_request):
             return self.error_response(_redirectable_error(error, data), application)
         for resource in (data.get("resource") or "").split():
             if not is_resource_indicator(resource):
@@ -240,7 +235,7 @@ class IdpAuthorizationView(AuthorizationView):
                 self.request.user,
                 application,
                 scopes=data["scope"].split(),
-                claims=requested_claims(parsed_json(data.get("claims"))),
+                claims=requested_claims(claims_request),
                 request=self.request,
             )
         return response
