@@ -222,13 +222,8 @@ class IdpAuthorizationView(AuthorizationView):
         claims_request = parsed_json(data.get("claims"))
         if error := consent_step_up_error(self.request, client=application, claims_request=claims_request):
             return self.error_response(_redirectable_error(error, data), application)
-        for resource in (data.get("resource") or "").split():
-            if not is_resource_indicator(resource):
-                error = invalid_target()
-                error.state = data.get("state")
-                return self.error_response(
-                    OAuthToolkitError(error, redirect_uri=data["redirect_uri"]), application
-                )
+        if not all(is_resource_indicator(resource) for resource in (data.get("resource") or "").split()):
+            return self.error_response(_redirectable_error(invalid_target(), data), application)
         response = super().form_valid(form)
         if data.get("allow") and "code" in dict(parse_qsl(urlsplit(response.get("Location", "")).query)):
             record_consent(
