@@ -103,7 +103,7 @@ class StartForm(forms.Form):
             return data
         data["client"] = client
         confidential = client.client_type == "confidential"
-        data["secret"] = data.get("client_secret") or (playground_secret(client_id) if confidential else None)
+        data["secret"] = (data.get("client_secret") or playground_secret(client_id)) if confidential else None
         if confidential and not data["secret"]:
             self.add_error("client_secret", f"{client_id} is confidential: paste its client secret.")
         data["scope"] = data.get("scope") or flow.scope.split()
