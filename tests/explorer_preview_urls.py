@@ -19,6 +19,8 @@ KEY = explorer_samples.signing_key("ES256")
 
 def preview(request: HttpRequest) -> HttpResponse:
     run = explorer_samples.web_run(KEY, broken_secret=request.GET.get("broken") == "1")
+    if request.GET.get("rtl") == "1":  # no step of a real run points left; the stylesheet can draw one
+        run.append(explorer_samples.exchange(9, "userinfo", "userinfo", "rp", "GET", "/", 204))
     reveal = request.GET.get("reveal") == "1"
     run_of = {"issuer": explorer_samples.ISSUER, "client_id": explorer_samples.CLIENT_ID}
     context = {

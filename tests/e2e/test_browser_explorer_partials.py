@@ -113,6 +113,18 @@ def test_arrows_point_from_source_to_target_and_collapse_to_text_on_a_phone(page
     expect(token_request.locator(".route")).to_have_text("Relying party → Token endpoint")
     expect(callback.locator(".route")).to_be_visible()
 
+    page.goto(f"{preview_server.url}/test-explorer-preview?rtl=1")
+    leftwards = page.locator("#message-9")  # userinfo (lane 6) -> relying party (lane 2)
+    assert "rtl" in leftwards.get_attribute("class")
+    arrow = leftwards.locator(".arrow").bounding_box()
+    assert (
+        abs(arrow["x"] - centre(lanes.nth(1))) < 3
+        and abs(arrow["x"] + arrow["width"] - centre(lanes.nth(5))) < 3
+    )
+    head = leftwards.locator(".arrow").evaluate("arrow => getComputedStyle(arrow, '::after').left")
+    assert head == "-2px"  # the arrowhead at the left end, at the relying party
+    expect(leftwards.locator(".route")).to_have_text("Userinfo → Relying party")
+
     page.set_viewport_size(WIDTHS["phone"])
     expect(token_request.locator(".arrow")).to_be_hidden()
     expect(token_request.locator(".route")).to_be_visible()
