@@ -204,3 +204,28 @@ def test_the_start_page_shows_the_form_and_this_browser_runs(client, person):
     assert 'action="/developers/flows/start"' in html and f"/developers/flows/runs/{run.pk}" in html
     client.cookies.pop("idp_explorer")
     assert client.get("/developers/flows").context["runs"] == []  # another browser sees none of them
+
+
+def test_the_run_page_draws_every_message_and_masks_secrets_until_revealed(client, person):
+    explorer_web()
+    client.force_login(person)
+    through_authorization(client, start(client, client_id="explorer-web", client_secret=CLIENT_SECRET))
+    run = latest_run()
+    page = client.get(f"/developers/flows/runs/{run.pk}")
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    assert 'action="/developers/flows/runs/' in page.content.decode()  # Next step, remaining steps
+    press(client, run, "remaining")
+
+    page = client.get(f"/developers/flows/runs/{run.pk}")
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert html.count('class="message ') == run.last_seq == 10
+    assert 'data-step="introspection"' in html and "/next" not in html  # nothing left to do
+    access_token = kept(run)["access_token"]
+    assert access_token not in html and "[masked, " in html
+    assert CLIENT_SECRET not in html
+    revealed = client.get(f"/developers/flows/runs/{run.pk}?reveal=1").content.decode()
+    assert access_token in revealed
+    assert "signature" in html.lower()  # the ID token explained
+    assert "sequenceDiagram" in html  # the Mermaid export

@@ -225,3 +225,28 @@ def test_polling_too_fast_is_slow_down_and_the_interval_grows(client, person):
     assert json.loads(exchanges_of(run)[-1].response.body)["error"] == "slow_down"
     assert kept(run)["interval"] == "10"
     assert run.stage == ExplorerRun.Stage.DEVICE
+
+
+def test_a_device_run_page_shows_the_user_code_and_polls_by_itself(client):
+    PublicClientFactory(
+        client_id="demo-device", kind="device", authorization_grant_type=DEVICE_GRANT_TYPE, redirect_uris=""
+    )
+    start(client, flow="device", client_id="demo-device", scope="openid")
+    run = latest_run()
+
+    html = client.get(f"/developers/flows/runs/{run.pk}").content.decode()
+
+    user_code = kept(run)["user_code"]
+    assert f'<code class="user-code">{user_code}</code>' in html
+    assert f'href="/device?user_code={user_code}"' in html
+    assert 'data-auto-poll="5"' in html and "idp/explorer.js" in html
+
+
+def test_a_client_credentials_run_page_renders_its_tokens(client):
+    demo_service()
+    start(client, flow="client_credentials", client_id="demo-service", client_secret=CLIENT_SECRET)
+    run = latest_run()
+    press(client, run, "remaining")
+    page = client.get(f"/developers/flows/runs/{run.pk}")
+    assert page.status_code == 200
+    assert page.content.decode().count('class="message ') == 4

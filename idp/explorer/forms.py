@@ -11,19 +11,12 @@ from oauth2_provider.models import get_application_model
 
 from ..claims import SCOPES
 from .flows import FLOWS, Flow
+from .glossary import BREAKS as GLOSSARY_BREAKS
 from .playground import PLAYGROUND_CLIENTS, callback_url, playground_secret
 from .records import BREAKS
 from .runs import Choice
 
-BREAK_LABELS = {
-    "no_pkce": "Drop PKCE (no code_challenge)",
-    "wrong_redirect_uri": "Wrong redirect_uri in the token request",
-    "reuse_code": "Use the code twice",
-    "wrong_verifier": "Wrong code_verifier",
-    "expired_code": "Exchange an expired code",
-    "wrong_secret": "Wrong client secret",
-    "reuse_refresh_token": "Use a rotated refresh token again",
-}
+BREAK_LABELS = {key: info.label for key, info in GLOSSARY_BREAKS.items()}
 PROMPTS = ("none", "login", "consent", "select_account")
 # Printable text without control characters (RFC 6749 Appendix A's characters, and more for hints).
 _PRINTABLE = re.compile(r"[^\x00-\x1f\x7f]*")

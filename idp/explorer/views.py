@@ -10,13 +10,16 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from ..conf import idp_settings
 from .access import explorer_view
 from .browsers import browser_hash, ensure_browser_key, remember_browser
 from .flows import FLOWS
 from .forms import BREAK_LABELS, StartForm
 from .front_channel import CallbackRefused, receive_callback, run_url
+from .glossary import STEPS
 from .models import ExplorerRun
 from .playground import callback_url
+from .presentation import diagram_context, exports_context, tokens_context
 from .runs import (
     can_advance,
     can_refresh,
@@ -77,22 +80,24 @@ def _own_run(request: HttpRequest, run_id: uuid.UUID) -> ExplorerRun:
 @require_GET
 def run_page(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     """The run: its sequence diagram, tokens, exports, and what can be done next."""
-    from . import presentation
-
     run = _own_run(request, run_id)
     reveal = request.GET.get("reveal") == "1"
     exchanges = exchanges_of(run)
     kept = secrets_of(run)
+    of_run = {"issuer": idp_settings.ISSUER, "client_id": run.client_id}
+    next_step = run.pending[0]["step"] if run.pending else ""
     context = {
         "run": run,
         "flow": FLOWS.get(run.flow),
         "breaks": [BREAK_LABELS.get(name, name) for name in run.breaks],
-        "reveal": reveal,
         "can_advance": can_advance(run),
-        "next_step": run.pending[0]["step"] if run.pending else "",
+        "next_step": next_step,
+        "next_step_title": STEPS[next_step].title if next_step in STEPS else next_step,
         "can_refresh": can_refresh(run),
         "device": _device(run, kept),
-        **presentation.diagram_context(exchanges, reveal=reveal),
+        **diagram_context(exchanges, reveal=reveal),
+        **tokens_context(exchanges, **of_run, nonce=kept.get("nonce"), reveal=reveal),
+        **exports_context(exchanges, **of_run, flow=run.flow, confidential=run.confidential),
     }
     return render(request, "idp/explorer/run.html", context)
 
