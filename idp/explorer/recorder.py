@@ -35,10 +35,11 @@ def _kept_pairs(pairs: list[tuple[str, str]], drop: frozenset[str]) -> tuple[lis
 
 
 def without_names_in_query(url: str, drop: frozenset[str]) -> str:
-    """``url`` without the dropped parameters (unchanged, byte for byte, when none is there)."""
+    """``url`` without the dropped parameters (unchanged, byte for byte, when none is there), cut
+    after ``MAX_BODY`` characters."""
     parts = urlsplit(url)
     kept, changed = _kept_pairs(parse_qsl(parts.query, keep_blank_values=True), drop)
-    return urlunsplit(parts._replace(query=urlencode(kept))) if changed else url
+    return _cut(urlunsplit(parts._replace(query=urlencode(kept))) if changed else url)
 
 
 def _cut(text: str) -> str:
