@@ -32,20 +32,36 @@ def _printable(value: str) -> str:
 class StartForm(forms.Form):
     """Which flow to run, with which client, asking for what; at most one step broken on purpose."""
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     flow = forms.ChoiceField(choices=[(key, flow.label) for key, flow in FLOWS.items()], initial="web")
     client_id = forms.CharField(
-        required=False, max_length=100, help_text="Empty: the flow's playground client (demo data)."
+        label="Client ID",
+        required=False,
+        max_length=100,
+        help_text="Empty: the flow's playground client (demo data).",
     )
     client_secret = forms.CharField(
-        required=False, max_length=255, widget=forms.PasswordInput, strip=False,
+        label="Client secret", required=False, max_length=255, widget=forms.PasswordInput, strip=False,
         help_text="Another confidential client's secret. It is kept sealed with the run for an hour.",
     )  # fmt: skip
-    scope = forms.CharField(required=False, max_length=500, help_text="Empty: the flow's usual scopes.")
-    prompt = forms.ChoiceField(required=False, choices=[("", "(not sent)")] + [(p, p) for p in PROMPTS])
-    max_age = forms.IntegerField(required=False, min_value=0, max_value=10**9)
-    acr_values = forms.CharField(required=False, max_length=200)
-    claims = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
-    login_hint = forms.CharField(required=False, max_length=254)
+    scope = forms.CharField(
+        label="Scopes", required=False, max_length=500, help_text="Empty: the flow's usual scopes."
+    )
+    prompt = forms.ChoiceField(
+        label="prompt", required=False, choices=[("", "(not sent)")] + [(p, p) for p in PROMPTS]
+    )
+    max_age = forms.IntegerField(
+        label="max_age", required=False, min_value=0, max_value=10**9, help_text="Seconds since sign-in."
+    )
+    acr_values = forms.CharField(label="acr_values", required=False, max_length=200)
+    claims = forms.CharField(
+        label="claims", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text='A JSON object, e.g. {"userinfo": {"email": {"essential": true}}}.',
+    )  # fmt: skip
+    login_hint = forms.CharField(label="login_hint", required=False, max_length=254)
     breaks = forms.ChoiceField(
         required=False, choices=[("", "Nothing")] + [(key, BREAK_LABELS[key]) for key in BREAKS],
         widget=forms.RadioSelect, label="Break a step on purpose",
