@@ -229,3 +229,16 @@ def test_the_run_page_draws_every_message_and_masks_secrets_until_revealed(clien
     assert access_token in revealed
     assert "signature" in html.lower()  # the ID token explained
     assert "sequenceDiagram" in html  # the Mermaid export
+
+
+def test_an_authorization_request_of_another_app_is_not_recorded_in_the_run(client, person):
+    from tests.conftest import authorize
+
+    explorer_web()
+    other = explorer_web(client_id="another-app", redirect_uris="https://rp.example.com/callback")
+    client.force_login(person)
+    start(client, client_id="explorer-web", client_secret=CLIENT_SECRET)
+    run = latest_run()
+    authorize(client, other, redirect_uri="https://rp.example.com/callback")  # in another tab
+    run.refresh_from_db()
+    assert run.last_seq == 1  # the start alone

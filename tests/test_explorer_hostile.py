@@ -234,3 +234,21 @@ def test_the_middleware_lets_a_request_with_a_garbage_cookie_pass(client, client
     assert client.get("/login").status_code == 200
     client.cookies["idp_explorer"] = "D" * 43  # well-formed, no run
     assert client.get("/login").status_code == 200
+
+
+def test_a_body_the_authorization_endpoint_cannot_read_is_never_a_500_during_a_run(client, waiting):
+    run, _ = waiting
+    bodies = [
+        (
+            b"--x\r\nContent-Disposition: form-data; name=client_id\r\n\r\nbroken",
+            "multipart/form-data; boundary=x",
+        ),
+        (b"--x\r\nContent-Disposition: form-data", "multipart/form-data; boundary=x"),
+        (b"idp_consent=1&client_id=%FF", "application/x-www-form-urlencoded; charset=utf-16"),
+        (b"\xff\xfe\x00", "application/x-www-form-urlencoded"),
+    ]
+    for body, content_type in bodies:
+        assert client.post("/authorize", body, content_type=content_type).status_code < 500
+        assert client.post("/login", body, content_type=content_type).status_code < 500
+    run.refresh_from_db()
+    assert run.stage == ExplorerRun.Stage.AUTHORIZING

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -58,12 +60,12 @@ class ExplorerRecorderMiddleware:
                 stage__in=(ExplorerRun.Stage.AUTHORIZING, ExplorerRun.Stage.DEVICE),
                 expires__gt=timezone.now(),
             )
-            .only("pk", "breaks", "last_seq")
+            .only("pk", "client_id", "breaks", "last_seq")
             .first()
         )
-        if run is None:
-            return self.get_response(request)
         step, typed = recorded
+        if run is None or (step == "authorization_request" and _for_another_client(request, run)):
+            return self.get_response(request)
         sent, sent_at = browser_request(request, also_drop=typed), timezone.now()
         response = self.get_response(request)
         try:
@@ -82,3 +84,14 @@ class ExplorerRecorderMiddleware:
             run, step=step, source="browser", target="authorize", request=sent,
             response=recorded_response(response), broken=broken, notes=notes, sent_at=sent_at,
         )  # fmt: skip
+
+
+def _for_another_client(request: HttpRequest, run: ExplorerRun) -> bool:
+    """An authorization request (or consent form) of another app, in another tab: not part of the run."""
+    client_id = request.GET.get("client_id")
+    if client_id is None and request.method == "POST":
+        try:
+            client_id = request.POST.get("client_id")
+        except (BadRequest, SuspiciousOperation, MultiPartParserError):
+            return True  # the view refuses a body it cannot read; nothing of the run's to record
+    return client_id is not None and client_id != run.client_id
