@@ -179,6 +179,9 @@ def test_the_authorization_request_carries_the_chosen_options(client, person):
     assert query["prompt"] == "login" and query["max_age"] == "300" and query["login_hint"] == "carol"
     assert query["acr_values"] == "urn:idp:acr:mfa pwd"
     assert json.loads(query["claims"]) == {"userinfo": {"email": {"essential": True}}}
+    run = latest_run()
+    assert "login_hint" not in run.options and kept(run)["login_hint"] == "carol"  # sealed, like a secret
+    assert run.options["max_age"] == 300 and run.options["prompt"] == "login"
 
 
 def test_a_client_without_the_explorer_callback_is_told_what_to_add(client):

@@ -41,10 +41,12 @@ def run_url(run: ExplorerRun) -> str:
     return reverse("idp:explorer:run", args=[run.pk])
 
 
-def begin_authorization(request: HttpRequest, run: ExplorerRun, *, client_secret: str | None) -> HttpResponse:
+def begin_authorization(
+    request: HttpRequest, run: ExplorerRun, *, client_secret: str | None, login_hint: str | None = None
+) -> HttpResponse:
     """New state, nonce and PKCE pair; the redirect to /authorize, recorded as the run's first message."""
     state = secrets.token_urlsafe(32)
-    kept = {"state": state, "client_secret": client_secret}
+    kept = {"state": state, "client_secret": client_secret, "login_hint": login_hint}
     params = {
         "response_type": "code",
         "client_id": run.client_id,
@@ -58,9 +60,11 @@ def begin_authorization(request: HttpRequest, run: ExplorerRun, *, client_secret
         kept["code_verifier"], params["code_challenge"] = pkce_pair()
         params["code_challenge_method"] = "S256"
     options = run.options
-    for name in ("prompt", "acr_values", "login_hint", "claims"):
+    for name in ("prompt", "acr_values", "claims"):
         if options.get(name):
             params[name] = options[name]
+    if login_hint:
+        params["login_hint"] = login_hint
     if options.get("max_age") is not None:
         params["max_age"] = str(options["max_age"])
     run.state_hash = state_hash(state)

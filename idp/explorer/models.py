@@ -29,7 +29,8 @@ class ExplorerRun(models.Model):
     client_id = models.CharField(_("client ID"), max_length=100)
     confidential = models.BooleanField(_("confidential client"), default=False)
     scope = models.TextField(_("scope"), blank=True)
-    # prompt, max_age, acr_values, claims, login_hint: what the authorization request carries.
+    # prompt, max_age, acr_values, claims: what the authorization request carries (login_hint, which
+    # names the person, is sealed with the secrets).
     options = models.JSONField(_("options"), default=dict, blank=True)
     breaks = models.JSONField(_("broken on purpose"), default=list, blank=True)
     stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.STEPS)

@@ -38,15 +38,18 @@ def start_run(request: HttpRequest, *, choice: Choice, browser: str) -> tuple[Ex
     """Create the run for ``browser`` (a hash, idp.explorer.browsers) and take its first step: the
     redirect to /authorize (code flows), the device authorization (device), or nothing yet."""
     flow, breaks = choice.flow, list(choice.breaks)
+    options = {name: value for name, value in choice.options.items() if name != "login_hint"}
     run = ExplorerRun.objects.create(
         browser=browser, flow=flow.key, client_id=choice.client_id, confidential=choice.confidential,
-        scope=choice.scope, options=choice.options, breaks=breaks,
+        scope=choice.scope, options=options, breaks=breaks,
         pending=plan_for(flow, breaks=breaks, confidential=choice.confidential, scope=choice.scope),
         stage=Stage.AUTHORIZING if flow.front_channel else Stage.STEPS,
         expires=timezone.now() + RUN_LIFETIME,
     )  # fmt: skip
     if flow.front_channel:
-        return run, begin_authorization(request, run, client_secret=choice.client_secret)
+        # The hint names the person: sealed with the secrets, as logs redact it (idp.logs).
+        hint = choice.options.get("login_hint")
+        return run, begin_authorization(request, run, client_secret=choice.client_secret, login_hint=hint)
     if choice.client_secret:
         keep_secrets(run, client_secret=choice.client_secret)
     if flow.key == "device":

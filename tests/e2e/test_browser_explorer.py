@@ -16,10 +16,13 @@ pytestmark = pytest.mark.e2e
 ALICE = ("alice", "alice-demo-password")
 
 
-def start(page, live_idp, *, flow: str, broken: str = "") -> None:
+def start(page, live_idp, *, flow: str, broken: str = "", prompt: str = "") -> None:
     """Open the explorer, pick the flow (its playground client) and press Start."""
     page.goto(f"{live_idp.base_url}/developers/flows")
     page.get_by_label("Flow", exact=True).select_option(flow)
+    if prompt:
+        page.get_by_text("Options of the authorization request").click()
+        page.get_by_label("prompt", exact=True).select_option(prompt)
     if broken:
         page.get_by_role("radio", name=broken).check()
     page.get_by_role("button", name="Start the flow").click()
@@ -44,7 +47,7 @@ def arrows(page) -> list[tuple[str, str]]:
 
 def test_the_web_app_flow_from_start_to_introspection(browser_page, live_idp):
     page = browser_page
-    start(page, live_idp, flow="web")
+    start(page, live_idp, flow="web", prompt="consent")  # the consent page, whatever was allowed before
     sign_in_and_allow(page)
     page.get_by_role("button", name="Run the remaining steps").click()
 
