@@ -217,7 +217,8 @@ def test_staff_only_redirects_the_anonymous_and_refuses_other_people(client, cli
     settings.DEBUG = False
     response = client.get("/developers/flows")
     assert response.status_code == 302 and response["Location"] == "/login?next=/developers/flows"
-    assert post_form(client, "/developers/flows/start", VALID).status_code == 302  # to sign in
+    signing_in = post_form(client, "/developers/flows/start", VALID)
+    assert signing_in["Location"] == "/login?next=/developers/flows"  # then back to the start page
     assert not ExplorerRun.objects.exists()
 
     client.force_login(UserFactory(username="harry"))

@@ -9,11 +9,13 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 from ..conf import idp_settings
 
 OFF, STAFF, EVERYONE = "off", "staff", "everyone"
+INDEX = "idp:explorer:index"
 
 
 def explorer_policy() -> str:
@@ -37,8 +39,8 @@ def refusal(request: HttpRequest) -> HttpResponse | None:
     if policy == EVERYONE:
         return None
     user = request.user
-    if not user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
+    if not user.is_authenticated:  # back to this page after signing in (the start page after a POST)
+        return redirect_to_login(request.get_full_path() if request.method == "GET" else reverse(INDEX))
     if not (user.is_active and user.is_staff):
         return render(request, "idp/explorer/forbidden.html", status=403)
     return None
