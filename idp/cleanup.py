@@ -26,6 +26,8 @@ from oauth2_provider.models import (
 )
 from oauth2_provider.settings import oauth2_settings
 
+from .explorer.models import ExplorerRun
+
 logger = logging.getLogger(__name__)
 
 
@@ -80,6 +82,8 @@ def expired_selections(*, now) -> list[tuple[str, type[models.Model], models.Q, 
         ("codes", get_grant_model(), models.Q(expires__lt=now), None),
         # Device grants (RFC 8628), answered or not: DOT's clear_expired leaves them forever.
         ("device grants", get_device_grant_model(), models.Q(expires__lt=now), None),
+        # The flow explorer's runs (an hour each), with their recorded messages.
+        ("explorer runs", ExplorerRun, models.Q(expires__lt=now), None),
     ]
     return selections
 

@@ -93,6 +93,11 @@ DEFAULTS: dict[str, Any] = {
     # Seconds added to OIDC_JWKS_MAX_AGE_SECONDS before a rotated key signs (every relying party has
     # fetched it by then), and to ID_TOKEN_EXPIRE_SECONDS before a retired key leaves JWKS.
     "KEY_ROTATION_MARGIN": 300,
+    # --- The flow explorer (/developers/flows, idp.explorer) -------------------------------------
+    # Who may run real flows against this provider as its built-in relying party: None (open to
+    # anyone while DEBUG is on, to signed-in staff otherwise), "staff" (signed-in staff members),
+    # "everyone", or False (off: its pages answer 404).
+    "FLOW_EXPLORER": None,
     # --- Performance ------------------------------------------------------------------------------
     # The hot path's reads and inserts (tokens, codes, clients, consent, the session's person, audit
     # events) run as SQL compiled once per process (idp.db). Off: the same querysets through the ORM,

@@ -79,8 +79,17 @@ def demo_credentials_in_use(data: dict[str, Any] | None = None) -> list[str]:
             # show people its consent page, so it is the demo one for as long as it is active.
             in_use = client.is_active
         else:  # a public client has no secret: it is the demo one while it keeps the demo redirects
-            fixed = {uri for uri in spec.get("redirect_uris", []) if ISSUER_PLACEHOLDER not in uri}
-            in_use = bool(fixed) and fixed <= set(client.redirect_uris.split())
+            in_use = _keeps_demo_redirects(spec.get("redirect_uris", []), client.redirect_uris.split())
         if in_use:
             found.append(f"client {client.client_id}")
     return found
+
+
+def _keeps_demo_redirects(demo: list[str], registered: list[str]) -> bool:
+    """The demo's fixed redirect URIs are all registered; with only ``{issuer}/...`` ones (the issuer
+    of the day the demo was loaded), each is registered under some issuer."""
+    fixed = {uri for uri in demo if ISSUER_PLACEHOLDER not in uri}
+    if fixed:
+        return fixed <= set(registered)
+    tails = [uri.split(ISSUER_PLACEHOLDER, 1)[1] for uri in demo]
+    return bool(tails) and all(any(uri.endswith(tail) for uri in registered) for tail in tails)

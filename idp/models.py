@@ -346,5 +346,6 @@ class AuditEvent(models.Model):
 
 
 from .device.models import DeviceGrant  # noqa: E402, F401  (the device grant lives with its package)
+from .explorer.models import ExplorerMessage, ExplorerRun  # noqa: E402, F401
 from .logout.models import LogoutDelivery  # noqa: E402, F401
 from .session_models import BrowserSession, SessionClient  # noqa: E402, F401

@@ -44,6 +44,7 @@ page_patterns = [
     path("account/sessions/<str:sid>/end", account.end_session, name="end-session"),
     path("theme.css", theme.theme, name="theme"),
     path("device", device.device_page, name="device"),
+    path("developers/", include("idp.explorer.urls")),
 ]
 
 # The protocol endpoints first: Django tries the patterns in order, and they take most requests.

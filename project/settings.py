@@ -132,6 +132,10 @@ MIDDLEWARE = [
     # First: every request gets its id (X-Request-ID, the log lines' request_id, the error page's
     # reference), including the credential endpoints' answers below.
     "idp.middleware.RequestIdMiddleware",
+    # Optional: the flow explorer (/developers/flows) records the person's browser at /authorize,
+    # /login and /device while a run of that browser is there. A request without the explorer's
+    # cookie passes straight through.
+    "idp.explorer.middleware.ExplorerRecorderMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The Content-Security-Policy and X-Frame-Options on every response, including the credential
     # endpoints' answers below.

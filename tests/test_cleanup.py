@@ -116,6 +116,7 @@ def test_clear_expired_removes_exactly_what_dot_removes(every_kind_of_row, fast_
         "ID tokens": 6,
         "codes": 3,
         "device grants": 0,  # DOT's leaves them forever
+        "explorer runs": 0,
     }
     assert all(
         token.expires > timezone.now() for token in AccessToken.objects.filter(refresh_token__isnull=True)
@@ -170,3 +171,24 @@ def test_expired_device_grants_are_deleted_and_live_ones_kept(client, device_cli
 
     assert clear_expired()["device grants"] == 2
     assert DeviceGrant.objects.count() == 1
+
+
+def test_expired_explorer_runs_go_with_their_messages(fast_batches):
+    from idp.explorer.models import ExplorerMessage, ExplorerRun
+    from idp.explorer.records import RecordedRequest, RecordedResponse
+    from idp.explorer.store import record_exchange
+
+    now = timezone.now()
+    runs = {
+        label: ExplorerRun.objects.create(browser="b" * 64, flow="web", client_id="c", expires=expires)
+        for label, expires in (("old", now - HOUR), ("live", now + HOUR))
+    }
+    for run in runs.values():
+        request = RecordedRequest(method="GET", url="http://127.0.0.1:8000/x")
+        response = RecordedResponse(status=200)
+        record_exchange(run, step="discovery", source="rp", target="keys", request=request, response=response)
+
+    assert clear_expired()["explorer runs"] == 1
+
+    assert list(ExplorerRun.objects.all()) == [runs["live"]]
+    assert list(ExplorerMessage.objects.values_list("run_id", flat=True)) == [runs["live"].pk]

@@ -14,7 +14,7 @@ def test_demo_loader_is_idempotent_and_uses_documented_credentials():
     call_command("idp_load_demo")
     call_command("idp_load_demo")
     assert User.objects.count() == 3
-    assert Application.objects.count() == 5
+    assert Application.objects.count() == 7
     assert User.objects.get(username="alice").check_password("alice-demo-password")
     assert User.objects.get(username="admin").is_superuser
     web = Application.objects.get(client_id="demo-web")
@@ -88,3 +88,15 @@ def test_demo_device_client_completes_the_device_grant(client):
     )
     assert tokens.status_code == 200, tokens.content
     assert {"access_token", "id_token", "refresh_token"} <= set(tokens.json())
+
+
+def test_the_flow_explorer_playground_clients_redirect_to_its_callback(settings):
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": "http://127.0.0.1:9000"}
+    call_command("idp_load_demo")
+    web = Application.objects.get(client_id="explorer-web")
+    spa = Application.objects.get(client_id="explorer-spa")
+    assert (web.client_type, spa.client_type) == ("confidential", "public")
+    assert check_password("explorer-web-secret", web.client_secret)
+    for client in (web, spa):
+        assert client.redirect_uris.split() == ["http://127.0.0.1:9000/developers/flows/callback"]
+        assert "offline_access" in client.allowed_scopes.split()

@@ -96,6 +96,7 @@ def test_demo_credentials_block_production_start(settings):
     assert "client demo-web" in error.msg and "user alice" in error.msg
     assert "client demo-spa" in error.msg
     assert "client demo-device" in error.msg
+    assert "client explorer-web" in error.msg and "client explorer-spa" in error.msg
 
 
 @pytest.mark.django_db

@@ -22,7 +22,16 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from idp.cleanup import expired_selections
-from idp.models import AccessToken, Application, Consent, DeviceGrant, Grant, IDToken, RefreshToken
+from idp.models import (
+    AccessToken,
+    Application,
+    Consent,
+    DeviceGrant,
+    ExplorerRun,
+    Grant,
+    IDToken,
+    RefreshToken,
+)
 from project.accounts.models import User
 
 NOW = timezone.now()
@@ -131,6 +140,24 @@ LOOKUPS = {
         AccessToken.objects.filter(id_token_id=_sample_token(IDToken).pk),
         {"idp_accesstoken": {"id_token_id"}},
     ),
+    # The flow explorer (idp.explorer): its middleware on /authorize, /login and /device, the callback.
+    "the browser's run at the authorization server": lambda: (
+        ExplorerRun.objects.filter(
+            browser=_sample_token(ExplorerRun).browser,
+            stage__in=(ExplorerRun.Stage.AUTHORIZING, ExplorerRun.Stage.DEVICE),
+            expires__gt=NOW,
+        )[:1],
+        {"idp_explorerrun": {"browser"}},
+    ),
+    "the run of a callback": lambda: (
+        ExplorerRun.objects.filter(
+            browser=_sample_token(ExplorerRun).browser,
+            state_hash=_sample_token(ExplorerRun).state_hash,
+            stage=ExplorerRun.Stage.AUTHORIZING,
+            expires__gt=NOW,
+        )[:1],
+        {"idp_explorerrun": {"browser", "state_hash"}},
+    ),
     "a person's access tokens": lambda: (
         AccessToken.objects.filter(user=_sample_user()),
         {"idp_accesstoken": {"user_id"}},
@@ -147,6 +174,7 @@ CLEANUP_INDEXES = {
     "ID tokens": {"idp_idtoken": {"expires"}, "idp_accesstoken": {"id_token_id"}},
     "codes": {"idp_grant": {"expires"}},
     "device grants": {"idp_devicegrant": {"expires"}},
+    "explorer runs": {"idp_explorerrun": {"expires"}},
 }
 
 
@@ -244,6 +272,17 @@ def _fill() -> None:
             user_code=uuid.uuid4().hex * 2,
             scope="openid",
             expires=NOW + (-hour if due(n) else timedelta(minutes=5)),
+        )
+        for n in range(TOKENS)
+    )
+    ExplorerRun.objects.bulk_create(
+        ExplorerRun(
+            browser=uuid.uuid4().hex * 2,
+            state_hash=uuid.uuid4().hex * 2,
+            flow="web",
+            client_id=f"client-{n % CLIENTS}",
+            stage=ExplorerRun.Stage.AUTHORIZING if n % 3 else ExplorerRun.Stage.ENDED,
+            expires=NOW + (-hour if due(n) else timedelta(minutes=30)),
         )
         for n in range(TOKENS)
     )

@@ -2,47 +2,32 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import time
 
 import pyotp
 import segno
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from .. import sealing
 from ..conf import idp_settings
 from .models import TotpDevice
 
 STEP = 30  # seconds per code (RFC 6238's default, what every app assumes)
 DIGITS = 6
 SKEW = 1  # steps accepted either side of now
-
-
-def _fernet() -> MultiFernet:
-    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return MultiFernet(
-        [
-            Fernet(base64.urlsafe_b64encode(hashlib.sha256(f"idp.mfa.totp:{key}".encode()).digest()))
-            for key in keys
-        ]
-    )
+PURPOSE = "idp.mfa.totp"  # the sealing key's purpose: secrets sealed before idp.sealing still open
 
 
 def seal(secret: str) -> str:
     """A TOTP secret encrypted with a key derived from ``SECRET_KEY`` (fallbacks still open it)."""
-    return _fernet().encrypt(secret.encode()).decode()
+    return sealing.seal(secret, purpose=PURPOSE)
 
 
 def unseal(sealed: str) -> str | None:
     """The secret of ``seal``, or None when no current or fallback key opens it."""
-    try:
-        return _fernet().decrypt(sealed.encode()).decode()
-    except (InvalidToken, ValueError):
-        return None
+    return sealing.unseal(sealed, purpose=PURPOSE)
 
 
 def start_enrollment(user, *, name: str) -> tuple[TotpDevice, str]:

@@ -1,0 +1,58 @@
+"""Who may use the flow explorer: ``IDP["FLOW_EXPLORER"]``, and the refusals (404, sign-in, 403)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+
+from ..conf import idp_settings
+
+OFF, STAFF, EVERYONE = "off", "staff", "everyone"
+INDEX = "idp:explorer:index"
+
+
+def explorer_policy() -> str:
+    """``off``, ``staff`` or ``everyone``, from ``IDP["FLOW_EXPLORER"]`` (None: everyone while DEBUG).
+
+    Any value other than the documented ones (None, "staff", "everyone", False) is taken as "staff".
+    """
+    configured = idp_settings.FLOW_EXPLORER
+    if configured is False:
+        return OFF
+    if configured is None:
+        return EVERYONE if settings.DEBUG else STAFF
+    return EVERYONE if configured == EVERYONE else STAFF
+
+
+def refusal(request: HttpRequest) -> HttpResponse | None:
+    """The answer to a request the explorer refuses, or None when this browser may use it."""
+    policy = explorer_policy()
+    if policy == OFF:
+        raise Http404("The flow explorer is off.")
+    if policy == EVERYONE:
+        return None
+    user = request.user
+    if not user.is_authenticated:  # back to this page after signing in (the start page after a POST)
+        return redirect_to_login(request.get_full_path() if request.method == "GET" else reverse(INDEX))
+    if not (user.is_active and user.is_staff):
+        return render(request, "idp/explorer/forbidden.html", status=403)
+    return None
+
+
+def explorer_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page of the explorer: refused as the setting says, and never cached (it shows secrets)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = refusal(request) or view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
+    return wrapped

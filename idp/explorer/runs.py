@@ -1,0 +1,126 @@
+"""A run's life: started for one browser, advanced step by step, refreshed, found again, expired."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
+
+from .browsers import browser_of, is_same_browser
+from .flows import Flow, plan_for, refresh_plan
+from .front_channel import begin_authorization, run_url
+from .models import ExplorerRun
+from .steps import run_step
+from .store import keep_secrets, secrets_of
+
+RUN_LIFETIME = timedelta(hours=1)
+MAX_STEPS_AT_ONCE = 30  # "Run the remaining steps" sends at most this many requests
+Stage = ExplorerRun.Stage
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the start form asked for, checked (idp.explorer.forms.StartForm)."""
+
+    flow: Flow
+    client_id: str
+    confidential: bool
+    client_secret: str | None
+    scope: str
+    options: dict = field(default_factory=dict)  # prompt, max_age, acr_values, claims, login_hint
+    breaks: tuple[str, ...] = ()
+
+
+def start_run(request: HttpRequest, *, choice: Choice, browser: str) -> tuple[ExplorerRun, HttpResponse]:
+    """Create the run for ``browser`` (a hash, idp.explorer.browsers) and take its first step: the
+    redirect to /authorize (code flows), the device authorization (device), or nothing yet."""
+    flow, breaks = choice.flow, list(choice.breaks)
+    options = {name: value for name, value in choice.options.items() if name != "login_hint"}
+    run = ExplorerRun.objects.create(
+        browser=browser, flow=flow.key, client_id=choice.client_id, confidential=choice.confidential,
+        scope=choice.scope, options=options, breaks=breaks,
+        pending=plan_for(flow, breaks=breaks, confidential=choice.confidential, scope=choice.scope),
+        stage=Stage.AUTHORIZING if flow.front_channel else Stage.STEPS,
+        expires=timezone.now() + RUN_LIFETIME,
+    )  # fmt: skip
+    if flow.front_channel:
+        # The hint names the person: sealed with the secrets, as logs redact it (idp.logs).
+        hint = choice.options.get("login_hint")
+        return run, begin_authorization(request, run, client_secret=choice.client_secret, login_hint=hint)
+    if choice.client_secret:
+        keep_secrets(run, client_secret=choice.client_secret)
+    if flow.key == "device":
+        run.stage = Stage.DEVICE
+        _finish_step(run, run_step(request, run, step="device_authorization"))
+    return run, HttpResponseRedirect(run_url(run))
+
+
+def find_run(request: HttpRequest, run_id: uuid.UUID) -> ExplorerRun | None:
+    """The run, if it is this browser's and has not expired (anything else: None, a 404)."""
+    run = ExplorerRun.objects.filter(pk=run_id, expires__gt=timezone.now()).first()
+    return run if run is not None and is_same_browser(run.browser, request) else None
+
+
+def runs_of(request: HttpRequest) -> list[ExplorerRun]:
+    """This browser's live runs, newest first."""
+    browser = browser_of(request)
+    if browser is None:
+        return []
+    return list(ExplorerRun.objects.filter(browser=browser, expires__gt=timezone.now())[:20])
+
+
+def _finish_step(run: ExplorerRun, result) -> None:
+    if result.end:
+        run.pending, run.outcome = [], result.end
+    if not run.pending:
+        run.stage = Stage.ENDED
+    run.save(update_fields=["stage", "pending", "outcome"])
+
+
+def can_advance(run: ExplorerRun) -> bool:
+    """Whether a back-channel step is waiting for the person's "Next step"."""
+    return bool(run.pending) and run.stage in (Stage.STEPS, Stage.DEVICE)
+
+
+def next_step(request: HttpRequest, run: ExplorerRun) -> bool:
+    """Send the next pending request (steps with nothing to send are passed over); False if it waits.
+
+    A device poll answered ``authorization_pending`` or ``slow_down`` stays first in line.
+    """
+    while can_advance(run):
+        head = run.pending[0]
+        result = run_step(request, run, step=head["step"], broken=head.get("broken", ""))
+        if result.wait:
+            return False
+        run.pending = run.pending[1:]
+        if head["step"] == "device_poll":
+            run.stage = Stage.STEPS
+        _finish_step(run, result)
+        if not result.skipped:
+            return True
+    return True
+
+
+def remaining_steps(request: HttpRequest, run: ExplorerRun) -> None:
+    """Send every pending request in turn, until the run ends or a device poll has to wait."""
+    for _ in range(MAX_STEPS_AT_ONCE):
+        if not can_advance(run) or not next_step(request, run):
+            return
+
+
+def can_refresh(run: ExplorerRun) -> bool:
+    """Whether the run holds a refresh token and nothing else is pending."""
+    return run.stage == Stage.ENDED and not run.outcome and bool(secrets_of(run).get("refresh_token"))
+
+
+def plan_refresh(run: ExplorerRun) -> bool:
+    """Queue a refresh (and, for a confidential client, an introspection of the new access token)."""
+    if not can_refresh(run):
+        return False
+    run.pending = refresh_plan(breaks=[], confidential=run.confidential)
+    run.stage = Stage.STEPS
+    run.save(update_fields=["pending", "stage"])
+    return True
