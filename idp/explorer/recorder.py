@@ -2,9 +2,10 @@
 
 Dropped at capture, never stored: the values of ``NEVER_RECORDED_NAMES`` (in the query, a form or
 JSON body) and the ``NEVER_RECORDED_HEADERS``, plus any name a caller adds (the one-time code a
-person types on /login/verify). Everything else is kept as sent, secrets included, sealed at rest
-and masked on display (idp.explorer.masking) unless the person reveals them. An HTML page's body is
-kept as ``[HTML page: <its title>]``; other bodies are cut after ``MAX_BODY`` characters.
+person types on /login/verify), and the browser's own HTTP credentials (``BROWSER_CREDENTIAL_HEADERS``).
+Everything else is kept as sent, secrets included, sealed at rest and masked on display
+(idp.explorer.masking) unless the person reveals them. An HTML page's body is kept as
+``[HTML page: <its title>]``; other bodies are cut after ``MAX_BODY`` characters.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from django.http.request import RawPostDataException
 from .records import NEVER_RECORDED_HEADERS, NEVER_RECORDED_NAMES, RecordedRequest, RecordedResponse
 
 MAX_BODY = 16 * 1024
+# What a browser sends as the person's own credentials: a user name and password for a site or a proxy
+# behind HTTP authentication (a staging server's gate). The explorer's own Authorization header (its
+# client authentication, its bearer token) is kept; the person's never is.
+BROWSER_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
@@ -72,8 +77,11 @@ def request_body(body: str, *, content_type: str, drop: frozenset[str]) -> str:
     return _cut(body)
 
 
-def _headers(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    return tuple((name, value) for name, value in pairs if name.lower() not in NEVER_RECORDED_HEADERS)
+def _headers(
+    pairs: Iterable[tuple[str, str]], *, drop: frozenset[str] = frozenset()
+) -> tuple[tuple[str, str], ...]:
+    dropped = NEVER_RECORDED_HEADERS | drop
+    return tuple((name, value) for name, value in pairs if name.lower() not in dropped)
 
 
 def recorded_request(request: RecordedRequest, *, also_drop: Iterable[str] = ()) -> RecordedRequest:
@@ -102,7 +110,7 @@ def browser_request(request: HttpRequest, *, also_drop: Iterable[str] = ()) -> R
     return RecordedRequest(
         method=request.method,
         url=without_names_in_query(request.build_absolute_uri(), drop),
-        headers=_headers(request.headers.items()),
+        headers=_headers(request.headers.items(), drop=BROWSER_CREDENTIAL_HEADERS),
         body=request_body(body, content_type=request.content_type or "", drop=drop) if body else "",
     )
 

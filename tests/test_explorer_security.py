@@ -1,0 +1,43 @@
+"""An attacker's review of the flow explorer: each finding's regression test."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from idp.explorer.store import exchanges_of
+from tests.explorer_support import explorer_web, latest_run, local, post_form, run_path
+from tests.factories import CLIENT_SECRET, UserFactory
+
+pytestmark = pytest.mark.django_db
+WEB = {"flow": "web", "client_id": "explorer-web", "client_secret": CLIENT_SECRET}
+
+
+@pytest.fixture(autouse=True)
+def _explorer_open(settings):
+    settings.IDP = {**settings.IDP, "FLOW_EXPLORER": "everyone"}
+
+
+@pytest.fixture
+def person(client):
+    explorer_web()
+    client.force_login(UserFactory(username="gina"))
+
+
+def test_the_browser_http_credentials_are_never_recorded(client, person):
+    # A staging server behind HTTP Basic: the browser sends the gate's password with every request,
+    # to the server (Authorization) or to a proxy on the way (Proxy-Authorization).
+    gate = "Basic " + base64.b64encode(b"staging:the-gate-password").decode()
+    sent = {"HTTP_AUTHORIZATION": gate, "HTTP_PROXY_AUTHORIZATION": gate}
+    started = post_form(client, "/developers/flows/start", WEB, **sent)
+    client.get(local(started["Location"]), **sent)  # /authorize, recorded by the middleware
+    run = latest_run()
+
+    browser_headers = [
+        name.lower() for e in exchanges_of(run) if e.source == "browser" for name, _ in e.request.headers
+    ]
+    assert [e.step for e in exchanges_of(run)] == ["start", "authorization_request"]
+    assert "authorization" not in browser_headers and "proxy-authorization" not in browser_headers
+    page = client.get(run_path(run) + "?reveal=1").content.decode()
+    assert gate.split()[1] not in page and "the-gate-password" not in page
