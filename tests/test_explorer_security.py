@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+from urllib.parse import urlencode
 
 import pytest
 
+from idp.explorer.models import ExplorerRun
 from idp.explorer.store import exchanges_of
-from tests.explorer_support import explorer_web, latest_run, local, post_form, run_path
+from tests.conftest import ISSUER
+from tests.explorer_support import explorer_web, kept, latest_run, local, post_form, run_path
 from tests.factories import CLIENT_SECRET, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,3 +44,23 @@ def test_the_browser_http_credentials_are_never_recorded(client, person):
     assert "authorization" not in browser_headers and "proxy-authorization" not in browser_headers
     page = client.get(run_path(run) + "?reveal=1").content.decode()
     assert gate.split()[1] not in page and "the-gate-password" not in page
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"iss": "https://evil.example/\x00"},
+        {"error": "access_denied\x00"},
+        {"error": "access_denied", "error_description": "denied\x00\x1b[31m" + "x" * 100_000},
+    ],
+)
+def test_a_callback_with_nul_bytes_in_its_answer_ends_the_run_without_a_500(client, person, answer):
+    # PostgreSQL refuses NUL in a text column: the run's outcome quoted them as they came.
+    post_form(client, "/developers/flows/start", WEB)
+    run = latest_run()
+    query = urlencode({"state": kept(run)["state"], "iss": ISSUER, **answer})
+    assert client.get(f"/developers/flows/callback?{query}").status_code == 302
+    run.refresh_from_db()
+    assert run.stage == ExplorerRun.Stage.ENDED
+    assert "\x00" not in run.outcome and "\x1b" not in run.outcome and len(run.outcome) < 1000
+    assert client.get(run_path(run)).status_code == 200
