@@ -10,7 +10,7 @@ import pytest
 from idp.explorer.models import ExplorerRun
 from idp.explorer.store import exchanges_of
 from tests.conftest import ISSUER
-from tests.explorer_support import explorer_web, kept, latest_run, local, post_form, run_path
+from tests.explorer_support import FORM, explorer_web, kept, latest_run, local, post_form, run_path
 from tests.factories import CLIENT_SECRET, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +64,23 @@ def test_a_callback_with_nul_bytes_in_its_answer_ends_the_run_without_a_500(clie
     assert run.stage == ExplorerRun.Stage.ENDED
     assert "\x00" not in run.outcome and "\x1b" not in run.outcome and len(run.outcome) < 1000
     assert client.get(run_path(run)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        (FORM, "[" * 5000),
+        ("text/plain", "[" * 5000),
+        ("", "{" * 5000),
+        ("application/json", "[" * 500 + "]" * 500),  # JSON that parses, shown as JSON after
+    ],
+)
+def test_a_body_nested_too_deep_never_makes_the_run_page_a_500(client, person, content_type, body):
+    # The pages that show a message parse any body that looks like JSON; so deep a one ended their
+    # parser with a RecursionError, for the hour the run lives.
+    post_form(client, "/developers/flows/start", WEB)
+    run = latest_run()
+    client.post("/login", body, content_type=content_type)  # recorded: the run is at the server
+    assert [e.step for e in exchanges_of(run)] == ["start", "sign_in"]
+    for reveal in ("", "?reveal=1"):
+        assert client.get(run_path(run) + reveal).status_code == 200

@@ -23,6 +23,7 @@ from django.http.request import RawPostDataException
 from .records import NEVER_RECORDED_HEADERS, NEVER_RECORDED_NAMES, RecordedRequest, RecordedResponse
 
 MAX_BODY = 16 * 1024
+MAX_NESTING = 100  # brackets open at once in a kept body (JSON or anything that looks like it)
 # What a browser sends as the person's own credentials: a user name and password for a site or a proxy
 # behind HTTP authentication (a staging server's gate). The explorer's own Authorization header (its
 # client authentication, its bearer token) is kept; the person's never is.
@@ -47,6 +48,25 @@ def without_names_in_query(url: str, drop: frozenset[str]) -> str:
     return _cut(urlunsplit(parts._replace(query=urlencode(kept))) if changed else url)
 
 
+def _shallow(body: str) -> str:
+    """``body``, unless it opens more than ``MAX_NESTING`` brackets at once: the pages that show a
+    message read any body that looks like JSON as JSON, and so deep a one ends their parser
+    (RecursionError). No client sends such a body; a person can, to any page the middleware records."""
+    depth, in_string, escaped = 0, False, False
+    for character in body:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (character == "\\", character != '"')
+        elif character == '"':
+            in_string = True
+        elif character in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return "[a body nested too deep to show: not recorded]"
+        elif character in "]}":
+            depth -= 1
+    return body
+
+
 def _cut(text: str) -> str:
     if len(text) <= MAX_BODY:
         return text
@@ -63,6 +83,10 @@ def _without_json_names(value, drop: frozenset[str]):
 
 def request_body(body: str, *, content_type: str, drop: frozenset[str]) -> str:
     """A request body as kept: form and JSON bodies without the dropped names; others cut."""
+    return _shallow(_request_body(body, content_type=content_type, drop=drop))
+
+
+def _request_body(body: str, *, content_type: str, drop: frozenset[str]) -> str:
     media = content_type.split(";")[0].strip().lower()
     if media == "application/x-www-form-urlencoded":
         kept, changed = _kept_pairs(parse_qsl(body, keep_blank_values=True), drop)
@@ -129,7 +153,7 @@ def recorded_response(response: HttpResponse) -> RecordedResponse:
     except LookupError:  # a charset Python does not know
         text = content.decode("utf-8", errors="replace")
     media = response.get("Content-Type", "").split(";")[0].strip().lower()
-    body = f"[HTML page: {_html_title(text)}]" if media == "text/html" and text else _cut(text)
+    body = f"[HTML page: {_html_title(text)}]" if media == "text/html" and text else _shallow(_cut(text))
     return RecordedResponse(
         status=response.status_code,
         reason=response.reason_phrase,
