@@ -6,12 +6,25 @@ import base64
 from urllib.parse import urlencode
 
 import pytest
+from oauth2_provider.models import get_access_token_model
 
+from idp.device import DEVICE_GRANT_TYPE
+from idp.explorer import runs, store
 from idp.explorer.models import ExplorerRun
 from idp.explorer.store import exchanges_of
 from tests.conftest import ISSUER
-from tests.explorer_support import FORM, explorer_web, kept, latest_run, local, post_form, run_path
-from tests.factories import CLIENT_SECRET, UserFactory
+from tests.explorer_support import (
+    FORM,
+    demo_service,
+    explorer_web,
+    kept,
+    latest_run,
+    local,
+    post_form,
+    run_path,
+    through_authorization,
+)
+from tests.factories import CLIENT_SECRET, PublicClientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 WEB = {"flow": "web", "client_id": "explorer-web", "client_secret": CLIENT_SECRET}
@@ -84,3 +97,67 @@ def test_a_body_nested_too_deep_never_makes_the_run_page_a_500(client, person, c
     assert [e.step for e in exchanges_of(run)] == ["start", "sign_in"]
     for reveal in ("", "?reveal=1"):
         assert client.get(run_path(run) + reveal).status_code == 200
+
+
+def test_a_run_keeps_at_most_max_messages(client, person, monkeypatch):
+    # Every request of the browser to /authorize was recorded for as long as the run waited there:
+    # one run grew the message table (and its page) without end.
+    monkeypatch.setattr(store, "MAX_MESSAGES", 4)
+    started = post_form(client, "/developers/flows/start", WEB)
+    run = latest_run()
+    for _ in range(6):
+        assert client.get(local(started["Location"])).status_code in (200, 302)
+    run.refresh_from_db()
+    assert run.last_seq == 4 and run.messages.count() == 4
+
+    # Its callback is taken, but nothing more is sent: the page says why.
+    response = through_authorization(client, started)
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.messages.count() == 4 and run.pending
+    assert client.post(run_path(run, "remaining")).status_code == 302
+    assert client.post(run_path(run, "next")).status_code == 302
+    run.refresh_from_db()
+    assert run.messages.count() == 4 and not get_access_token_model().objects.exists()
+    page = client.get(run_path(run)).content.decode()
+    assert "the most a run keeps" in page and "Run the remaining steps" not in page
+
+
+def test_a_device_polled_without_end_stops_at_max_messages(client, monkeypatch):
+    monkeypatch.setattr(store, "MAX_MESSAGES", 5)
+    PublicClientFactory(
+        client_id="demo-device", kind="device", authorization_grant_type=DEVICE_GRANT_TYPE, redirect_uris=""
+    )
+    device = {"flow": "device", "client_id": "demo-device", "scope": "openid"}
+    post_form(client, "/developers/flows/start", device)
+    run = latest_run()
+    for _ in range(8):
+        client.post(run_path(run, "next"))
+    run.refresh_from_db()
+    assert run.messages.count() == 5 and [e.step for e in exchanges_of(run)][-1] == "device_poll"
+
+
+SERVICE = {"flow": "client_credentials", "client_id": "demo-service", "client_secret": CLIENT_SECRET}
+
+
+def test_a_browser_keeps_its_newest_runs_only(client):
+    demo_service()
+    for _ in range(runs.RUNS_PER_BROWSER + 2):
+        assert post_form(client, "/developers/flows/start", SERVICE).status_code == 302
+    assert ExplorerRun.objects.count() == runs.RUNS_PER_BROWSER
+
+
+def test_runs_start_at_a_bounded_rate_per_address(client):
+    # Without its cookie a browser is a new one: the address is what bounds the runs stored.
+    demo_service()
+    allowed = int(runs.START_RATES["address"].split("/")[0])
+    for _ in range(allowed):
+        client.cookies.pop("idp_explorer", None)
+        assert post_form(client, "/developers/flows/start", SERVICE).status_code == 302
+    client.cookies.pop("idp_explorer", None)
+    refused = post_form(client, "/developers/flows/start", SERVICE)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "Too many runs" in refused.content.decode()
+    assert ExplorerRun.objects.count() == allowed
+    other = post_form(client, "/developers/flows/start", SERVICE, REMOTE_ADDR="192.0.2.7")
+    assert other.status_code == 302
