@@ -161,3 +161,22 @@ def test_runs_start_at_a_bounded_rate_per_address(client):
     assert ExplorerRun.objects.count() == allowed
     other = post_form(client, "/developers/flows/start", SERVICE, REMOTE_ADDR="192.0.2.7")
     assert other.status_code == 302
+
+
+def test_signing_out_forgets_the_runs_holding_the_person_tokens(client, person):
+    # The explorer's cookie outlives the session: on a shared computer, the next person at the
+    # browser found the runs of the one who signed out, their tokens a click from "Reveal secrets"
+    # and a refresh token ready for "Refresh the tokens".
+    started = post_form(client, "/developers/flows/start", {**WEB, "flow": "refresh"})
+    run = latest_run()
+    through_authorization(client, started)
+    client.post(run_path(run, "remaining"))
+    assert kept(run).get("refresh_token")
+
+    assert client.post("/logout").status_code in (200, 302)
+
+    client.force_login(UserFactory(username="next-person"))
+    assert client.get(run_path(run) + "?reveal=1").status_code == 404
+    assert client.post(run_path(run, "refresh")).status_code == 404
+    assert not ExplorerRun.objects.filter(pk=run.pk).exists()
+    assert client.get("/developers/flows").context["runs"] == []

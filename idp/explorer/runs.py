@@ -86,6 +86,14 @@ def find_run(request: HttpRequest, run_id: uuid.UUID) -> ExplorerRun | None:
     return run if run is not None and is_same_browser(run.browser, request) else None
 
 
+def forget_runs_at_sign_out(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    """``user_logged_out`` receiver: this browser's runs hold the tokens of the person signing out, and
+    the explorer's cookie outlives their session; whoever uses the browser next does not find them."""
+    browser = browser_of(request) if request is not None else None
+    if browser is not None:
+        ExplorerRun.objects.filter(browser=browser).delete()
+
+
 def runs_of(request: HttpRequest) -> list[ExplorerRun]:
     """This browser's live runs, newest first."""
     browser = browser_of(request)
