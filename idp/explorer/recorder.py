@@ -23,6 +23,7 @@ from django.http.request import RawPostDataException
 from .records import NEVER_RECORDED_HEADERS, NEVER_RECORDED_NAMES, RecordedRequest, RecordedResponse
 
 MAX_BODY = 16 * 1024
+MAX_JSON_READ = 8 * MAX_BODY  # a longer JSON body is not read (its names to drop would cost a parse)
 MAX_NESTING = 100  # brackets open at once in a kept body (JSON or anything that looks like it)
 # What a browser sends as the person's own credentials: a user name and password for a site or a proxy
 # behind HTTP authentication (a staging server's gate). The explorer's own Authorization header (its
@@ -89,9 +90,14 @@ def request_body(body: str, *, content_type: str, drop: frozenset[str]) -> str:
 def _request_body(body: str, *, content_type: str, drop: frozenset[str]) -> str:
     media = content_type.split(";")[0].strip().lower()
     if media == "application/x-www-form-urlencoded":
-        kept, changed = _kept_pairs(parse_qsl(body, keep_blank_values=True), drop)
-        return _cut(urlencode(kept) if changed else body)
+        # Only what is kept is read: a form of a million fields costs no more than a small one.
+        head = body[:MAX_BODY]
+        kept, changed = _kept_pairs(parse_qsl(head, keep_blank_values=True), drop)
+        text = urlencode(kept) if changed else head
+        return text + (f"… [cut: {len(body) - MAX_BODY} more characters]" if len(body) > MAX_BODY else "")
     if media == "application/json" or media.endswith("+json"):
+        if len(body) > MAX_JSON_READ:
+            return f"[a JSON body of {len(body)} characters: not recorded]"
         try:
             return _cut(json.dumps(_without_json_names(json.loads(body), drop)))
         except (ValueError, RecursionError):
