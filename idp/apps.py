@@ -26,6 +26,7 @@ class IdpConfig(AppConfig):
             key_set,
             logs,
         )
+        from .explorer.runs import forget_runs_at_sign_out
         from .mfa import checks as mfa_checks  # noqa: F401  (checks register)
         from .sessions import on_user_logged_in
         from .subjects import ensure_subject
@@ -48,6 +49,7 @@ class IdpConfig(AppConfig):
         user_logged_in.connect(ensure_subject, dispatch_uid="idp.subjects.ensure_subject")
         user_logged_in.connect(audit.on_user_logged_in, dispatch_uid="idp.audit.sign_in")
         user_logged_out.connect(browser_sessions.on_user_logged_out, dispatch_uid="idp.browser_sessions.out")
+        user_logged_out.connect(forget_runs_at_sign_out, dispatch_uid="idp.explorer.runs.sign_out")
         user_login_failed.connect(audit.on_user_login_failed, dispatch_uid="idp.audit.sign_in_failed")
         if apps.is_installed("axes"):
             from axes.signals import user_locked_out

@@ -19,6 +19,7 @@ from .playground import callback_url
 from .recorder import browser_request, recorded_response
 from .store import keep_secrets, record_exchange, secrets_of
 
+QUOTED_AT_MOST = 200  # characters of a callback's iss, error or error_description quoted in the outcome
 NO_PKCE_NOTE = "Broken on purpose: the authorization request carries no code_challenge (no PKCE)."
 
 
@@ -98,6 +99,13 @@ def _run_of_callback(request: HttpRequest) -> ExplorerRun:
     return run
 
 
+def _quoted(value: str) -> str:
+    """A value of the callback's query as the run's outcome quotes it: printable (PostgreSQL refuses
+    NUL in text), on one line, cut after ``QUOTED_AT_MOST`` characters."""
+    text = "".join(character if character.isprintable() else " " for character in value[: QUOTED_AT_MOST + 1])
+    return text if len(text) <= QUOTED_AT_MOST else text[:QUOTED_AT_MOST] + "…"
+
+
 def receive_callback(request: HttpRequest) -> tuple[ExplorerRun, HttpResponse]:
     """The authorization response: state checked, iss checked (RFC 9207), the code or error kept."""
     run = _run_of_callback(request)
@@ -105,11 +113,13 @@ def receive_callback(request: HttpRequest) -> tuple[ExplorerRun, HttpResponse]:
     notes, end = [], ""
     iss, error = request.GET.get("iss", ""), request.GET.get("error", "")
     if iss != idp_settings.ISSUER:
-        end = f"The response's iss ({iss or 'missing'}) is not this issuer: a client stops here (RFC 9207)."
+        shown = _quoted(iss) or "missing"
+        end = f"The response's iss ({shown}) is not this issuer: a client stops here (RFC 9207)."
         notes.append(end)
     elif error:
-        description = request.GET.get("error_description", "")
-        end = f"The authorization server answered {error}" + (f": {description}" if description else ".")
+        description = _quoted(request.GET.get("error_description", ""))
+        end = f"The authorization server answered {_quoted(error)}"
+        end += f": {description}" if description else "."
     elif not request.GET.get("code"):
         end = "The callback carries neither a code nor an error."
     else:

@@ -16,7 +16,7 @@ from .browsers import COOKIE, browser_of
 from .front_channel import NO_PKCE_NOTE
 from .models import ExplorerRun
 from .recorder import browser_request, recorded_response
-from .store import record_exchange
+from .store import is_full, record_exchange
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,9 @@ class ExplorerRecorderMiddleware:
             .first()
         )
         step, typed = recorded
-        if run is None or (step == "authorization_request" and _for_another_client(request, run)):
+        if run is None or is_full(run):  # a full run records nothing more (idp.explorer.store)
+            return self.get_response(request)
+        if step == "authorization_request" and _for_another_client(request, run):
             return self.get_response(request)
         sent, sent_at = browser_request(request, also_drop=typed), timezone.now()
         response = self.get_response(request)

@@ -2,9 +2,10 @@
 
 Dropped at capture, never stored: the values of ``NEVER_RECORDED_NAMES`` (in the query, a form or
 JSON body) and the ``NEVER_RECORDED_HEADERS``, plus any name a caller adds (the one-time code a
-person types on /login/verify). Everything else is kept as sent, secrets included, sealed at rest
-and masked on display (idp.explorer.masking) unless the person reveals them. An HTML page's body is
-kept as ``[HTML page: <its title>]``; other bodies are cut after ``MAX_BODY`` characters.
+person types on /login/verify), and the browser's own HTTP credentials (``BROWSER_CREDENTIAL_HEADERS``).
+Everything else is kept as sent, secrets included, sealed at rest and masked on display
+(idp.explorer.masking) unless the person reveals them. An HTML page's body is kept as
+``[HTML page: <its title>]``; other bodies are cut after ``MAX_BODY`` characters.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ from django.http.request import RawPostDataException
 from .records import NEVER_RECORDED_HEADERS, NEVER_RECORDED_NAMES, RecordedRequest, RecordedResponse
 
 MAX_BODY = 16 * 1024
+MAX_JSON_READ = 8 * MAX_BODY  # a longer JSON body is not read (its names to drop would cost a parse)
+MAX_NESTING = 100  # brackets open at once in a kept body (JSON or anything that looks like it)
+# What a browser sends as the person's own credentials: a user name and password for a site or a proxy
+# behind HTTP authentication (a staging server's gate). The explorer's own Authorization header (its
+# client authentication, its bearer token) is kept; the person's never is.
+BROWSER_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
@@ -42,6 +49,25 @@ def without_names_in_query(url: str, drop: frozenset[str]) -> str:
     return _cut(urlunsplit(parts._replace(query=urlencode(kept))) if changed else url)
 
 
+def _shallow(body: str) -> str:
+    """``body``, unless it opens more than ``MAX_NESTING`` brackets at once: the pages that show a
+    message read any body that looks like JSON as JSON, and so deep a one ends their parser
+    (RecursionError). No client sends such a body; a person can, to any page the middleware records."""
+    depth, in_string, escaped = 0, False, False
+    for character in body:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (character == "\\", character != '"')
+        elif character == '"':
+            in_string = True
+        elif character in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return "[a body nested too deep to show: not recorded]"
+        elif character in "]}":
+            depth -= 1
+    return body
+
+
 def _cut(text: str) -> str:
     if len(text) <= MAX_BODY:
         return text
@@ -58,11 +84,20 @@ def _without_json_names(value, drop: frozenset[str]):
 
 def request_body(body: str, *, content_type: str, drop: frozenset[str]) -> str:
     """A request body as kept: form and JSON bodies without the dropped names; others cut."""
+    return _shallow(_request_body(body, content_type=content_type, drop=drop))
+
+
+def _request_body(body: str, *, content_type: str, drop: frozenset[str]) -> str:
     media = content_type.split(";")[0].strip().lower()
     if media == "application/x-www-form-urlencoded":
-        kept, changed = _kept_pairs(parse_qsl(body, keep_blank_values=True), drop)
-        return _cut(urlencode(kept) if changed else body)
+        # Only what is kept is read: a form of a million fields costs no more than a small one.
+        head = body[:MAX_BODY]
+        kept, changed = _kept_pairs(parse_qsl(head, keep_blank_values=True), drop)
+        text = urlencode(kept) if changed else head
+        return text + (f"… [cut: {len(body) - MAX_BODY} more characters]" if len(body) > MAX_BODY else "")
     if media == "application/json" or media.endswith("+json"):
+        if len(body) > MAX_JSON_READ:
+            return f"[a JSON body of {len(body)} characters: not recorded]"
         try:
             return _cut(json.dumps(_without_json_names(json.loads(body), drop)))
         except (ValueError, RecursionError):
@@ -72,8 +107,11 @@ def request_body(body: str, *, content_type: str, drop: frozenset[str]) -> str:
     return _cut(body)
 
 
-def _headers(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    return tuple((name, value) for name, value in pairs if name.lower() not in NEVER_RECORDED_HEADERS)
+def _headers(
+    pairs: Iterable[tuple[str, str]], *, drop: frozenset[str] = frozenset()
+) -> tuple[tuple[str, str], ...]:
+    dropped = NEVER_RECORDED_HEADERS | drop
+    return tuple((name, value) for name, value in pairs if name.lower() not in dropped)
 
 
 def recorded_request(request: RecordedRequest, *, also_drop: Iterable[str] = ()) -> RecordedRequest:
@@ -102,7 +140,7 @@ def browser_request(request: HttpRequest, *, also_drop: Iterable[str] = ()) -> R
     return RecordedRequest(
         method=request.method,
         url=without_names_in_query(request.build_absolute_uri(), drop),
-        headers=_headers(request.headers.items()),
+        headers=_headers(request.headers.items(), drop=BROWSER_CREDENTIAL_HEADERS),
         body=request_body(body, content_type=request.content_type or "", drop=drop) if body else "",
     )
 
@@ -121,7 +159,7 @@ def recorded_response(response: HttpResponse) -> RecordedResponse:
     except LookupError:  # a charset Python does not know
         text = content.decode("utf-8", errors="replace")
     media = response.get("Content-Type", "").split(";")[0].strip().lower()
-    body = f"[HTML page: {_html_title(text)}]" if media == "text/html" and text else _cut(text)
+    body = f"[HTML page: {_html_title(text)}]" if media == "text/html" and text else _shallow(_cut(text))
     return RecordedResponse(
         status=response.status_code,
         reason=response.reason_phrase,

@@ -9,15 +9,23 @@ from datetime import timedelta
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 
+from ..api.throttling import exceeded_limits, named_limits
+from ..audit import client_address
 from .browsers import browser_of, is_same_browser
 from .flows import Flow, plan_for, refresh_plan
 from .front_channel import begin_authorization, run_url
 from .models import ExplorerRun
 from .steps import run_step
-from .store import keep_secrets, secrets_of
+from .store import is_full, keep_secrets, secrets_of
 
 RUN_LIFETIME = timedelta(hours=1)
 MAX_STEPS_AT_ONCE = 30  # "Run the remaining steps" sends at most this many requests
+# Each run stores a row, its sealed secrets and up to idp.explorer.store.MAX_MESSAGES messages for an
+# hour. A browser keeps its newest RUNS_PER_BROWSER (one more forgets the oldest), and runs start at
+# most at START_RATES per client address (a browser that drops its cookie is a new one), like the
+# device authorizations each of which stores a grant (IDP["DEVICE_AUTHORIZATION_RATES"]).
+RUNS_PER_BROWSER = 20
+START_RATES = {"address": "30/minute"}
 Stage = ExplorerRun.Stage
 
 
@@ -34,9 +42,22 @@ class Choice:
     breaks: tuple[str, ...] = ()
 
 
+def starts_over_limit(request: HttpRequest) -> int:
+    """Seconds to wait when this request's address is over ``START_RATES``, else 0 (counts this start)."""
+    counted = named_limits("idp_explorer_start", START_RATES, {"address": client_address(request)})
+    return max((ttl for _, ttl in exceeded_limits(counted, what="Flow explorer limits")), default=0)
+
+
+def _forget_oldest(browser: str) -> None:
+    newest = ExplorerRun.objects.filter(browser=browser).order_by("-created").values_list("pk", flat=True)
+    if stale := list(newest[RUNS_PER_BROWSER:]):
+        ExplorerRun.objects.filter(pk__in=stale).delete()
+
+
 def start_run(request: HttpRequest, *, choice: Choice, browser: str) -> tuple[ExplorerRun, HttpResponse]:
     """Create the run for ``browser`` (a hash, idp.explorer.browsers) and take its first step: the
-    redirect to /authorize (code flows), the device authorization (device), or nothing yet."""
+    redirect to /authorize (code flows), the device authorization (device), or nothing yet. The
+    browser's runs beyond its newest ``RUNS_PER_BROWSER`` are forgotten."""
     flow, breaks = choice.flow, list(choice.breaks)
     options = {name: value for name, value in choice.options.items() if name != "login_hint"}
     run = ExplorerRun.objects.create(
@@ -46,6 +67,7 @@ def start_run(request: HttpRequest, *, choice: Choice, browser: str) -> tuple[Ex
         stage=Stage.AUTHORIZING if flow.front_channel else Stage.STEPS,
         expires=timezone.now() + RUN_LIFETIME,
     )  # fmt: skip
+    _forget_oldest(browser)
     if flow.front_channel:
         # The hint names the person: sealed with the secrets, as logs redact it (idp.logs).
         hint = choice.options.get("login_hint")
@@ -62,6 +84,14 @@ def find_run(request: HttpRequest, run_id: uuid.UUID) -> ExplorerRun | None:
     """The run, if it is this browser's and has not expired (anything else: None, a 404)."""
     run = ExplorerRun.objects.filter(pk=run_id, expires__gt=timezone.now()).first()
     return run if run is not None and is_same_browser(run.browser, request) else None
+
+
+def forget_runs_at_sign_out(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    """``user_logged_out`` receiver: this browser's runs hold the tokens of the person signing out, and
+    the explorer's cookie outlives their session; whoever uses the browser next does not find them."""
+    browser = browser_of(request) if request is not None else None
+    if browser is not None:
+        ExplorerRun.objects.filter(browser=browser).delete()
 
 
 def runs_of(request: HttpRequest) -> list[ExplorerRun]:
@@ -81,8 +111,9 @@ def _finish_step(run: ExplorerRun, result) -> None:
 
 
 def can_advance(run: ExplorerRun) -> bool:
-    """Whether a back-channel step is waiting for the person's "Next step"."""
-    return bool(run.pending) and run.stage in (Stage.STEPS, Stage.DEVICE)
+    """Whether a back-channel step is waiting for the person's "Next step" (and the run has room to
+    record it: a full run sends nothing more)."""
+    return bool(run.pending) and run.stage in (Stage.STEPS, Stage.DEVICE) and not is_full(run)
 
 
 def next_step(request: HttpRequest, run: ExplorerRun) -> bool:
@@ -113,7 +144,12 @@ def remaining_steps(request: HttpRequest, run: ExplorerRun) -> None:
 
 def can_refresh(run: ExplorerRun) -> bool:
     """Whether the run holds a refresh token and nothing else is pending."""
-    return run.stage == Stage.ENDED and not run.outcome and bool(secrets_of(run).get("refresh_token"))
+    return (
+        run.stage == Stage.ENDED
+        and not run.outcome
+        and not is_full(run)
+        and bool(secrets_of(run).get("refresh_token"))
+    )
 
 
 def plan_refresh(run: ExplorerRun) -> bool:

@@ -15,6 +15,11 @@ from .models import ExplorerMessage, ExplorerRun
 from .records import Exchange, RecordedRequest, RecordedResponse
 
 PURPOSE = "idp.explorer"  # the sealing key's purpose (idp.sealing)
+# The most messages a run keeps. Its page shows them all, and the browser's requests to /authorize,
+# /login and /device are recorded for as long as the run waits there: without a bound, one run could
+# grow the table (and its page) by a message per request for an hour. A flow takes a dozen; a device
+# polling every five seconds, a few more a minute.
+MAX_MESSAGES = 200
 
 
 def secrets_of(run: ExplorerRun) -> dict[str, str]:
@@ -38,10 +43,18 @@ def keep_secrets(run: ExplorerRun, **values: str | None) -> dict[str, str]:
     return secrets
 
 
-def _next_seq(run: ExplorerRun) -> int:
+def is_full(run: ExplorerRun) -> bool:
+    """Whether ``run`` holds ``MAX_MESSAGES`` messages: nothing more is recorded (or sent) for it."""
+    return run.last_seq >= MAX_MESSAGES
+
+
+def _next_seq(run: ExplorerRun) -> int | None:
     # In the caller's transaction: the row stays locked until the message is saved (PostgreSQL), or
-    # the whole database does (SQLite), so two messages recorded at once never get the same number.
-    ExplorerRun.objects.filter(pk=run.pk).update(last_seq=F("last_seq") + 1)
+    # the whole database does (SQLite), so two messages recorded at once never get the same number,
+    # and never more than MAX_MESSAGES (None: the run is full).
+    room = ExplorerRun.objects.filter(pk=run.pk, last_seq__lt=MAX_MESSAGES)
+    if not room.update(last_seq=F("last_seq") + 1):
+        return None
     return ExplorerRun.objects.filter(pk=run.pk).values_list("last_seq", flat=True).get()
 
 
@@ -56,12 +69,16 @@ def record_exchange(
     broken: str = "",
     notes: tuple[str, ...] = (),
     sent_at: datetime | None = None,
-) -> Exchange:
-    """Append one message to ``run`` (the next sequence number) and return it as an Exchange."""
+) -> Exchange | None:
+    """Append one message to ``run`` (the next sequence number) and return it as an Exchange; None,
+    with nothing recorded, once the run is full (``MAX_MESSAGES``)."""
     sent_at = sent_at or timezone.now()
     payload = {"request": asdict(request), "response": asdict(response), "notes": list(notes)}
     with transaction.atomic():
         seq = _next_seq(run)
+        if seq is None:
+            run.last_seq = max(run.last_seq, MAX_MESSAGES)
+            return None
         ExplorerMessage.objects.create(
             run=run, seq=seq, step=step, source=source, target=target, status=response.status,
             broken=broken, sent_at=sent_at, sealed=sealing.seal(json.dumps(payload), purpose=PURPOSE),

@@ -29,8 +29,9 @@ from .runs import (
     remaining_steps,
     runs_of,
     start_run,
+    starts_over_limit,
 )
-from .store import exchanges_of, secrets_of
+from .store import exchanges_of, is_full, secrets_of
 
 
 @explorer_view
@@ -52,6 +53,11 @@ def start(request: HttpRequest) -> HttpResponse:
     form = StartForm(request.POST)
     if not form.is_valid():
         return _index(request, form, status=400)
+    if wait := starts_over_limit(request):
+        form.add_error(None, f"Too many runs were started from your address: try again in {wait} seconds.")
+        response = _index(request, form, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     key = ensure_browser_key(request)
     _run, response = start_run(request, choice=form.choice(), browser=browser_hash(key))
     remember_browser(response, request, key)
@@ -94,6 +100,7 @@ def run_page(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
         "next_step": next_step,
         "next_step_title": STEPS[next_step].title if next_step in STEPS else next_step,
         "can_refresh": can_refresh(run),
+        "full": is_full(run),
         "device": _device(run, kept),
         **diagram_context(exchanges, reveal=reveal),
         **tokens_context(exchanges, **of_run, nonce=kept.get("nonce"), reveal=reveal),
