@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core import checks
 from django.http import Http404
 from django.test import RequestFactory
 
@@ -55,3 +56,22 @@ def test_staff_only_sends_the_anonymous_to_sign_in_and_refuses_others(settings, 
 def test_everyone_lets_the_anonymous_in(settings):
     settings.IDP = {**settings.IDP, "FLOW_EXPLORER": "everyone"}
     assert refusal(request_of(AnonymousUser())) is None
+
+
+@pytest.mark.parametrize(
+    ("configured", "ids"),
+    [
+        (None, []),
+        ("staff", []),
+        ("everyone", []),
+        (False, []),
+        (True, ["idp.E023"]),
+        (0, ["idp.E023"]),
+        ("Everyone", ["idp.E023"]),
+        ("admins", ["idp.E023"]),
+    ],
+)
+def test_a_value_other_than_the_documented_ones_is_e023(settings, db, configured, ids):
+    settings.IDP = {**settings.IDP, "FLOW_EXPLORER": configured}
+    found = [message.id for message in checks.run_checks() if message.id.startswith("idp.E023")]
+    assert found == ids

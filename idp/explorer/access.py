@@ -21,7 +21,8 @@ INDEX = "idp:explorer:index"
 def explorer_policy() -> str:
     """``off``, ``staff`` or ``everyone``, from ``IDP["FLOW_EXPLORER"]`` (None: everyone while DEBUG).
 
-    Any value other than the documented ones (None, "staff", "everyone", False) is taken as "staff".
+    Any value other than the documented ones (None, "staff", "everyone", False) is taken as "staff"
+    (and is check error ``idp.E023``, idp.explorer.checks).
     """
     configured = idp_settings.FLOW_EXPLORER
     if configured is False:
