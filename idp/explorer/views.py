@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from ..conf import idp_settings
-from .access import explorer_view
+from .access import explorer_run_view, explorer_view
 from .browsers import browser_hash, ensure_browser_key, remember_browser
 from .flows import FLOWS
 from .forms import BREAK_LABELS, StartForm
@@ -53,12 +53,16 @@ def start(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _index(request, form, status=400)
     key = ensure_browser_key(request)
-    _run, response = start_run(request, choice=form.choice(), browser=browser_hash(key))
+    user = request.user
+    started_by = str(user.pk) if user.is_authenticated and user.is_active and user.is_staff else None
+    _run, response = start_run(
+        request, choice=form.choice(), browser=browser_hash(key), started_by=started_by
+    )
     remember_browser(response, request, key)
     return response
 
 
-@explorer_view
+@explorer_run_view
 @require_GET
 def callback(request: HttpRequest) -> HttpResponse:
     """The redirect URI of the explorer's code flows: state and iss checked, the code kept."""
@@ -76,7 +80,7 @@ def _own_run(request: HttpRequest, run_id: uuid.UUID) -> ExplorerRun:
     return run
 
 
-@explorer_view
+@explorer_run_view
 @require_GET
 def run_page(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     """The run: its sequence diagram, tokens, exports, and what can be done next."""
@@ -114,7 +118,7 @@ def _back_to(run: ExplorerRun) -> HttpResponse:
     return HttpResponseRedirect(f"{run_url(run)}#message-{run.last_seq}")
 
 
-@explorer_view
+@explorer_run_view
 @require_POST
 def next_view(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     """Send the run's next request."""
@@ -123,7 +127,7 @@ def next_view(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     return _back_to(run)
 
 
-@explorer_view
+@explorer_run_view
 @require_POST
 def remaining_view(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     """Send every remaining request (a device poll that must wait stops it)."""
@@ -132,7 +136,7 @@ def remaining_view(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     return _back_to(run)
 
 
-@explorer_view
+@explorer_run_view
 @require_POST
 def refresh_view(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     """Refresh the run's tokens with its refresh token."""
