@@ -124,6 +124,7 @@ def test_a_run_a_staff_member_started_is_finished_signed_in_as_a_test_account(cl
     press(client, run, "remaining")
     assert run.stage == ExplorerRun.Stage.ENDED and run.outcome == ""
     assert arrows(run)[-1][0] == "introspection"
+    assert client.get(run_path(run, "export/mermaid")).status_code == 200
     # Everything else still needs staff: the start page, and starting another run.
     assert client.get("/developers/flows").status_code == 403
     assert start(client, client_id="explorer-web", client_secret=CLIENT_SECRET).status_code == 403
@@ -140,7 +141,8 @@ def test_a_run_started_by_someone_not_staff_stays_refused(client, settings):
     settings.IDP = {**settings.IDP, "FLOW_EXPLORER": "staff"}
     settings.DEBUG = False
 
-    assert client.get(run_path(run)).status_code == 403
+    for path in (run_path(run), run_path(run, "export/curl")):
+        assert client.get(path).status_code == 403
     assert client.post(run_path(run, "next")).status_code == 403
     assert arrows(run) == before  # nothing sent
 

@@ -102,8 +102,26 @@ def run_page(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
         **diagram_context(exchanges, reveal=reveal),
         **tokens_context(exchanges, **of_run, nonce=kept.get("nonce"), reveal=reveal),
         **exports_context(exchanges, **of_run, flow=run.flow, confidential=run.confidential),
+        "downloads": {kind: reverse("idp:explorer:export", args=[run.pk, kind]) for kind in EXPORTS},
     }
     return render(request, "idp/explorer/run.html", context)
+
+
+EXPORTS = ("curl", "mermaid")  # the exports a run page offers as files (presentation.Exports' members)
+
+
+@explorer_run_view
+@require_GET
+def export_view(request: HttpRequest, run_id: uuid.UUID, kind: str) -> HttpResponse:
+    """The run's curl script or Mermaid text as a file to save (no secret is written in either)."""
+    if kind not in EXPORTS:
+        raise Http404("No such export.")
+    run = _own_run(request, run_id)
+    of_run = {"issuer": idp_settings.ISSUER, "client_id": run.client_id, "confidential": run.confidential}
+    exports = exports_context(exchanges_of(run), **of_run, flow=run.flow)["exports"]
+    response = HttpResponse(getattr(exports, kind), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{exports.files[kind]}"'
+    return response
 
 
 def _device(run: ExplorerRun, kept: dict) -> dict | None:
