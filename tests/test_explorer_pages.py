@@ -1,4 +1,4 @@
-"""The explorer's pages: a run's exports as files."""
+"""The explorer's pages: the start page explains each flow and each break; a run's exports as files."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import uuid
 import pytest
 from django.test import Client
 
+from idp.explorer.flows import FLOWS
+from idp.explorer.glossary import BREAKS
 from tests.explorer_support import demo_service, latest_run, press, run_path, start
 from tests.factories import CLIENT_SECRET
 
@@ -18,6 +20,33 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _explorer_open(settings):
     settings.IDP = {**settings.IDP, "FLOW_EXPLORER": "everyone"}
+
+
+def test_the_start_page_describes_every_flow_under_the_select(client):
+    page = client.get("/developers/flows").content.decode()
+
+    assert 'aria-describedby="flow-descriptions"' in page
+    for key, flow in FLOWS.items():
+        assert flow.description
+        assert f'<li id="flow-description-{key}" data-flow="{key}">' in page
+    assert "For a service calling an API on its own behalf, with no person involved" in page
+    assert page.index('id="flow-descriptions"') < page.index('name="client_id"')
+    # The authorization request's options, for the script to hide with a flow that sends none.
+    assert '<details class="options" data-flows="web spa refresh "' in page
+
+
+def test_each_break_says_beside_its_radio_what_a_real_client_does_to_hit_it(client):
+    page = client.get("/developers/flows").content.decode()
+
+    for key, info in BREAKS.items():
+        radio = re.search(rf'<input type="radio" name="breaks" value="{key}"[^>]*>', page).group(0)
+        described = re.search(r'aria-describedby="([^"]+)"', radio).group(1)
+        how = re.search(rf'<p class="help" id="{described}">([^<]*)</p>', page).group(1)
+        assert how == info.how.replace("'", "&#x27;")
+    # The flows each break applies to, for the script to show only those of the selected flow.
+    assert 'data-flows="web refresh client_credentials"' in page  # wrong_secret
+    assert 'data-flows="refresh"' in page  # reuse_refresh_token
+    assert 'data-flows="web spa refresh device client_credentials"' in page  # Nothing
 
 
 @pytest.fixture
