@@ -26,6 +26,7 @@ class IdpConfig(AppConfig):
             key_set,
             logs,
         )
+        from .explorer import checks as explorer_checks  # noqa: F401  (checks register)
         from .explorer.runs import forget_runs_at_sign_out
         from .mfa import checks as mfa_checks  # noqa: F401  (checks register)
         from .sessions import on_user_logged_in

@@ -21,7 +21,8 @@ INDEX = "idp:explorer:index"
 def explorer_policy() -> str:
     """``off``, ``staff`` or ``everyone``, from ``IDP["FLOW_EXPLORER"]`` (None: everyone while DEBUG).
 
-    Any value other than the documented ones (None, "staff", "everyone", False) is taken as "staff".
+    Any value other than the documented ones (None, "staff", "everyone", False) is taken as "staff"
+    (and is check error ``idp.E023``, idp.explorer.checks).
     """
     configured = idp_settings.FLOW_EXPLORER
     if configured is False:
@@ -56,3 +57,28 @@ def explorer_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         return response
 
     return wrapped
+
+
+def explorer_run_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page of one run (``run_id``, or the callback's ``state``): as ``explorer_view``, except that the
+    browser owning a run a staff member started may finish and see it whoever it is signed in as now
+    (the sign-in at /authorize may be a test account's). The start page and the start stay refused."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = refusal(request)
+        if response is not None and _owns_a_staff_run(request, run_id=kwargs.get("run_id")):
+            response = None
+        response = response or view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
+    return wrapped
+
+
+def _owns_a_staff_run(request: HttpRequest, *, run_id) -> bool:
+    from .front_channel import callback_run  # the runs' modules import the models: not at start-up
+    from .runs import find_run, started_by_staff
+
+    run = find_run(request, run_id) if run_id is not None else callback_run(request)
+    return run is not None and started_by_staff(run)

@@ -20,6 +20,7 @@ class Flow:
     scope: str  # the default scopes
     breaks: tuple[str, ...]
     prompt: str = ""  # the default prompt
+    description: str = ""  # what kind of app uses it and what a run shows, in plain words
 
     @property
     def front_channel(self) -> bool:
@@ -38,6 +39,11 @@ FLOWS: dict[str, Flow] = {
             True,
             "openid profile email",
             (*CODE_BREAKS, "wrong_secret"),
+            description="For an app with a server of its own, such as a web site with a “Sign in” button. "
+            "The browser goes to this server to sign in and agree; it comes back to the app with a one-time "
+            "code, and the app's server trades the code for tokens, proving who it is with its client secret "
+            "and the PKCE code_verifier. The run shows every message: the redirects, the sign-in and consent "
+            "pages, the code, the token request, the ID token checked, and the tokens used.",
         ),
         Flow(
             "spa",
@@ -46,6 +52,10 @@ FLOWS: dict[str, Flow] = {
             False,
             "openid profile email",
             CODE_BREAKS,
+            description="For an app that cannot keep a secret: JavaScript running in the browser, a phone or "
+            "desktop app. The same redirects as the web app, but the token request carries no client secret: "
+            "the PKCE code_verifier, known only to the copy of the app that started the flow, is its proof. "
+            "The run shows how PKCE stands in for a secret.",
         ),
         Flow(
             "refresh",
@@ -55,9 +65,22 @@ FLOWS: dict[str, Flow] = {
             "openid profile email offline_access",
             (*CODE_BREAKS, "wrong_secret", "reuse_refresh_token"),
             prompt="consent",  # offline_access is granted only on a consent page (OIDC Core 11)
+            description="For an app that keeps working after the person leaves: it asks for offline_access "
+            "and also gets a refresh token. The run does the web app flow, then trades the refresh token "
+            "for new tokens without the person, and shows that the old refresh token stops working "
+            "(rotation).",
         ),
         Flow(
-            "device", "Device: a TV or a CLI (device authorization grant)", DEVICE, None, "openid profile", ()
+            "device",
+            "Device: a TV or a CLI (device authorization grant)",
+            DEVICE,
+            None,
+            "openid profile",
+            (),
+            description="For a device with no browser or keyboard: a TV, a command-line tool. The device "
+            "gets a short user code; the person types it at /device on a phone or computer, signs in and "
+            "allows it, while the device asks the token endpoint every few seconds until the tokens arrive. "
+            "The run shows the user code and each poll with its answer.",
         ),
         Flow(
             "client_credentials",
@@ -66,6 +89,10 @@ FLOWS: dict[str, Flow] = {
             True,
             "users:read",
             ("wrong_secret",),
+            description="For a service calling an API on its own behalf, with no person involved: a "
+            "back-end job, another server. It authenticates at the token endpoint with its secret and "
+            "gets an access token for the API: no sign-in, no ID token, no refresh token. The run shows "
+            "the shortest flow there is.",
         ),
     )
 }

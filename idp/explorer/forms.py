@@ -29,6 +29,21 @@ def _printable(value: str) -> str:
     return value.strip()
 
 
+class BreakChoices(forms.RadioSelect):
+    """The breaks as radio buttons, each with what a real client does to hit it and the flows it fits."""
+
+    template_name = "idp/explorer/_break_choices.html"
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None) -> dict:
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        info = GLOSSARY_BREAKS.get(value)
+        option["how"] = info.how if info else ""
+        option["flows"] = " ".join(key for key, flow in FLOWS.items() if not value or value in flow.breaks)
+        if info and option["attrs"].get("id"):
+            option["attrs"]["aria-describedby"] = f"{option['attrs']['id']}_how"
+        return option
+
+
 class StartForm(forms.Form):
     """Which flow to run, with which client, asking for what; at most one step broken on purpose."""
 
@@ -36,7 +51,10 @@ class StartForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
 
-    flow = forms.ChoiceField(choices=[(key, flow.label) for key, flow in FLOWS.items()], initial="web")
+    flow = forms.ChoiceField(
+        choices=[(key, flow.label) for key, flow in FLOWS.items()], initial="web",
+        widget=forms.Select(attrs={"aria-describedby": "flow-descriptions"}),
+    )  # fmt: skip
     client_id = forms.CharField(
         label="Client ID",
         required=False,
@@ -64,7 +82,7 @@ class StartForm(forms.Form):
     login_hint = forms.CharField(label="login_hint", required=False, max_length=254)
     breaks = forms.ChoiceField(
         required=False, choices=[("", "Nothing")] + [(key, BREAK_LABELS[key]) for key in BREAKS],
-        widget=forms.RadioSelect, label="Break a step on purpose",
+        widget=BreakChoices, label="Break a step on purpose",
     )  # fmt: skip
 
     def clean_client_id(self) -> str:

@@ -106,6 +106,14 @@ def _quoted(value: str) -> str:
     return text if len(text) <= QUOTED_AT_MOST else text[:QUOTED_AT_MOST] + "…"
 
 
+def callback_run(request: HttpRequest) -> ExplorerRun | None:
+    """The run of this browser that the callback's state names and that waits for it, or None."""
+    try:
+        return _run_of_callback(request)
+    except CallbackRefused:
+        return None
+
+
 def receive_callback(request: HttpRequest) -> tuple[ExplorerRun, HttpResponse]:
     """The authorization response: state checked, iss checked (RFC 9207), the code or error kept."""
     run = _run_of_callback(request)

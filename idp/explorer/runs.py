@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 
@@ -54,10 +55,16 @@ def _forget_oldest(browser: str) -> None:
         ExplorerRun.objects.filter(pk__in=stale).delete()
 
 
-def start_run(request: HttpRequest, *, choice: Choice, browser: str) -> tuple[ExplorerRun, HttpResponse]:
+def start_run(
+    request: HttpRequest, *, choice: Choice, browser: str, started_by: str | None = None
+) -> tuple[ExplorerRun, HttpResponse]:
     """Create the run for ``browser`` (a hash, idp.explorer.browsers) and take its first step: the
     redirect to /authorize (code flows), the device authorization (device), or nothing yet. The
-    browser's runs beyond its newest ``RUNS_PER_BROWSER`` are forgotten."""
+    browser's runs beyond its newest ``RUNS_PER_BROWSER`` are forgotten.
+
+    ``started_by``: the primary key of the staff member who started it (``started_by_staff``), sealed
+    with the secrets as it names a person.
+    """
     flow, breaks = choice.flow, list(choice.breaks)
     options = {name: value for name, value in choice.options.items() if name != "login_hint"}
     run = ExplorerRun.objects.create(
@@ -68,6 +75,8 @@ def start_run(request: HttpRequest, *, choice: Choice, browser: str) -> tuple[Ex
         expires=timezone.now() + RUN_LIFETIME,
     )  # fmt: skip
     _forget_oldest(browser)
+    if started_by is not None:
+        keep_secrets(run, started_by=started_by)
     if flow.front_channel:
         # The hint names the person: sealed with the secrets, as logs redact it (idp.logs).
         hint = choice.options.get("login_hint")
@@ -92,6 +101,14 @@ def forget_runs_at_sign_out(sender, request: HttpRequest | None, user, **kwargs)
     browser = browser_of(request) if request is not None else None
     if browser is not None:
         ExplorerRun.objects.filter(browser=browser).delete()
+
+
+def started_by_staff(run: ExplorerRun) -> bool:
+    """Whether a staff member started ``run`` and still is one (active): its browser may finish it."""
+    started_by = secrets_of(run).get("started_by")
+    if not started_by:
+        return False
+    return get_user_model().objects.filter(pk=started_by, is_active=True, is_staff=True).exists()
 
 
 def runs_of(request: HttpRequest) -> list[ExplorerRun]:

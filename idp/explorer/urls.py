@@ -14,4 +14,5 @@ urlpatterns = [
     path("flows/runs/<uuid:run_id>/next", views.next_view, name="next"),
     path("flows/runs/<uuid:run_id>/remaining", views.remaining_view, name="remaining"),
     path("flows/runs/<uuid:run_id>/refresh", views.refresh_view, name="refresh"),
+    path("flows/runs/<uuid:run_id>/export/<slug:kind>", views.export_view, name="export"),
 ]

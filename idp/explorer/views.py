@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from ..conf import idp_settings
-from .access import explorer_view
+from .access import explorer_run_view, explorer_view
 from .browsers import browser_hash, ensure_browser_key, remember_browser
 from .flows import FLOWS
 from .forms import BREAK_LABELS, StartForm
@@ -59,12 +59,16 @@ def start(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(wait)
         return response
     key = ensure_browser_key(request)
-    _run, response = start_run(request, choice=form.choice(), browser=browser_hash(key))
+    user = request.user
+    started_by = str(user.pk) if user.is_authenticated and user.is_active and user.is_staff else None
+    _run, response = start_run(
+        request, choice=form.choice(), browser=browser_hash(key), started_by=started_by
+    )
     remember_browser(response, request, key)
     return response
 
 
-@explorer_view
+@explorer_run_view
 @require_GET
 def callback(request: HttpRequest) -> HttpResponse:
     """The redirect URI of the explorer's code flows: state and iss checked, the code kept."""
@@ -82,7 +86,7 @@ def _own_run(request: HttpRequest, run_id: uuid.UUID) -> ExplorerRun:
     return run
 
 
-@explorer_view
+@explorer_run_view
 @require_GET
 def run_page(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     """The run: its sequence diagram, tokens, exports, and what can be done next."""
@@ -105,8 +109,26 @@ def run_page(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
         **diagram_context(exchanges, reveal=reveal),
         **tokens_context(exchanges, **of_run, nonce=kept.get("nonce"), reveal=reveal),
         **exports_context(exchanges, **of_run, flow=run.flow, confidential=run.confidential),
+        "downloads": {kind: reverse("idp:explorer:export", args=[run.pk, kind]) for kind in EXPORTS},
     }
     return render(request, "idp/explorer/run.html", context)
+
+
+EXPORTS = ("curl", "mermaid")  # the exports a run page offers as files (presentation.Exports' members)
+
+
+@explorer_run_view
+@require_GET
+def export_view(request: HttpRequest, run_id: uuid.UUID, kind: str) -> HttpResponse:
+    """The run's curl script or Mermaid text as a file to save (no secret is written in either)."""
+    if kind not in EXPORTS:
+        raise Http404("No such export.")
+    run = _own_run(request, run_id)
+    of_run = {"issuer": idp_settings.ISSUER, "client_id": run.client_id, "confidential": run.confidential}
+    exports = exports_context(exchanges_of(run), **of_run, flow=run.flow)["exports"]
+    response = HttpResponse(getattr(exports, kind), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{exports.files[kind]}"'
+    return response
 
 
 def _device(run: ExplorerRun, kept: dict) -> dict | None:
@@ -121,7 +143,7 @@ def _back_to(run: ExplorerRun) -> HttpResponse:
     return HttpResponseRedirect(f"{run_url(run)}#message-{run.last_seq}")
 
 
-@explorer_view
+@explorer_run_view
 @require_POST
 def next_view(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     """Send the run's next request."""
@@ -130,7 +152,7 @@ def next_view(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     return _back_to(run)
 
 
-@explorer_view
+@explorer_run_view
 @require_POST
 def remaining_view(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     """Send every remaining request (a device poll that must wait stops it)."""
@@ -139,7 +161,7 @@ def remaining_view(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     return _back_to(run)
 
 
-@explorer_view
+@explorer_run_view
 @require_POST
 def refresh_view(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     """Refresh the run's tokens with its refresh token."""

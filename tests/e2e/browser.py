@@ -123,6 +123,16 @@ def axe_violations(page) -> list[dict]:
     ]
 
 
+def finish_animations(page) -> None:
+    """End finite CSS animations now (an arrow the flow explorer just drew, started again by a new
+    width): axe and the screenshot see the settled page. Playwright's own screenshot option for it
+    injects a style, which the Content-Security-Policy refuses."""
+    page.evaluate(
+        "document.getAnimations().filter(a => isFinite(a.effect.getComputedTiming().endTime))"
+        ".forEach(a => a.finish())"
+    )
+
+
 def check_page(page, name: str) -> None:
     """At desktop and phone widths: zero axe WCAG 2.1 A/AA violations, and a full-page screenshot."""
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -131,6 +141,7 @@ def check_page(page, name: str) -> None:
     try:
         for label, size in WIDTHS.items():
             page.set_viewport_size(size)
+            finish_animations(page)
             violations = axe_violations(page)
             assert violations == [], f"{name} at {label} width:\n{json.dumps(violations, indent=2)}"
             page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
