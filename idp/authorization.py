@@ -60,7 +60,7 @@ def check_claims_parameter(request) -> dict:
     if request.claims and not isinstance(request.claims, dict):
         try:
             parsed = json.loads(request.claims)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             raise errors.InvalidRequestError(
                 description="The claims parameter is not JSON.", request=request
             ) from None
@@ -74,6 +74,9 @@ def claims_request_problem(claims_request: Any) -> str | None:
     """What is wrong with a parsed ``claims`` request (OIDC Core 5.5), or None when it is well-formed."""
     if not isinstance(claims_request, dict):
         return "The claims parameter must be a JSON object."
+    if _holds_nul(claims_request):
+        # Kept with the code and the tokens; PostgreSQL's jsonb refuses NUL ("\u0000") anywhere.
+        return "The claims parameter must not contain NUL characters."
     for target in CLAIMS_TARGETS:
         if target not in claims_request:
             continue
@@ -90,6 +93,21 @@ def claims_request_problem(claims_request: Any) -> str | None:
             if not isinstance(query.get("values", []), list):
                 return f"values in claims.{target} must be a JSON array."
     return None
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL is in any string (keys too) of parsed JSON; iterative, as it may nest deep."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return True
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def request_problem(query, credentials: dict, scopes) -> errors.OAuth2Error | None:
@@ -143,7 +161,7 @@ def parsed_json(value: Any) -> Any:
     if isinstance(value, str) and value:
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             return None
     return value or None
 

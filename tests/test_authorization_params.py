@@ -82,6 +82,15 @@ def test_response_mode_query_is_accepted(logged_in, web_client):
         '{"userinfo": {"email": 3}}',
         '{"id_token": {"email": {"essential": "yes"}}}',
         '{"id_token": {"email": {"values": "a"}}}',
+        # A NUL anywhere: stored with the code and the tokens in PostgreSQL's jsonb, which refuses it
+        # (the code exchange was a 500 there).
+        '{"userinfo": {"\\u0000": null}}',
+        '{"userinfo": {"email": {"value": "a\\u0000b"}}}',
+        '{"id_token": {"acr": {"values": ["x", {"\\u0000": 1}]}}}',
+        '{"other\\u0000": {}}',
+        # Nested deeper than the JSON parser goes (RecursionError, was a 500), and just short of it.
+        "[" * 5000,
+        '{"userinfo": {"email": {"values": ' + "[" * 900 + '"\\u0000"' + "]" * 900 + "}}}",
     ],
 )
 def test_a_malformed_claims_parameter_is_invalid_request_with_state_and_iss(logged_in, web_client, claims):

@@ -139,6 +139,19 @@ def test_odd_acr_queries_in_a_forged_consent_post_are_not_a_server_error(logged_
     assert response.status_code in (302, 400)
 
 
+def test_a_forged_consent_post_with_claims_nested_too_deep_is_not_a_server_error(logged_in, web_client):
+    from tests.conftest import REDIRECT_URI, pkce_pair
+
+    _, challenge = pkce_pair()
+    data = {
+        "idp_consent": "1", "allow": "1", "client_id": web_client.client_id, "redirect_uri": REDIRECT_URI,
+        "response_type": "code", "scope": "openid", "state": "s", "code_challenge": challenge,
+        "code_challenge_method": "S256", "nonce": "n", "claims": "[" * 5000,
+    }  # fmt: skip
+    response = logged_in.post("/authorize", data)
+    assert response.status_code in (302, 400)
+
+
 @pytest.mark.parametrize(
     "data",
     [
