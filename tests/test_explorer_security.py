@@ -194,3 +194,13 @@ def test_a_huge_form_is_read_only_as_far_as_it_is_kept():
     json_body = '{"a": [' + "1," * 100_000 + "1]}"
     huge_json = request_body(json_body, content_type="application/json", drop=frozenset())
     assert huge_json.startswith("[a JSON body of") and huge_json.endswith("not recorded]")
+
+
+def test_the_recorder_stops_when_the_explorer_is_turned_off(client, person, settings):
+    # A run was waiting at /authorize when the operator turned the explorer off: the browser's later
+    # requests there are not recorded (nor is a run looked up for them).
+    started = post_form(client, "/developers/flows/start", WEB)
+    run = latest_run()
+    settings.IDP = {**settings.IDP, "FLOW_EXPLORER": False}
+    client.get(local(started["Location"]))
+    assert [e.step for e in exchanges_of(run)] == ["start"]

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..views.authorize import CONSENT_MARKER
+from .access import OFF, explorer_policy
 from .browsers import COOKIE, browser_of
 from .front_channel import NO_PKCE_NOTE
 from .models import ExplorerRun
@@ -51,7 +52,7 @@ class ExplorerRecorderMiddleware:
         if self.paths is None:
             self.paths = {reverse(name): recorded for name, recorded in RECORDED.items()}
         recorded = self.paths.get(request.path)
-        browser = browser_of(request) if recorded else None
+        browser = browser_of(request) if recorded and explorer_policy() != OFF else None
         if browser is None:
             return self.get_response(request)
         run = (
